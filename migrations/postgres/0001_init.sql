@@ -1,0 +1,99 @@
+-- lapord schema, version 1 (PostgreSQL). Never edit an applied migration: add one.
+-- Times are Unix milliseconds (INTEGER); JSON is TEXT.
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value BYTEA NOT NULL
+);
+
+-- Tracking counters handed out to daemons in blocks (never reused).
+CREATE TABLE counters (
+    name  TEXT PRIMARY KEY,
+    next  BIGINT NOT NULL
+);
+INSERT INTO counters (name, next) VALUES ('report', 0);
+
+CREATE TABLE reports (
+    id            BIGINT PRIMARY KEY,
+    tracking_id   TEXT NOT NULL UNIQUE,
+    channel       TEXT NOT NULL,
+    message_id    TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    category      TEXT,
+    body          TEXT NOT NULL,
+    region_code   TEXT,
+    latitude      DOUBLE PRECISION,
+    longitude     DOUBLE PRECISION,
+    received_at   BIGINT NOT NULL,
+    created_at    BIGINT NOT NULL,
+    updated_at    BIGINT NOT NULL,
+    state         TEXT NOT NULL,
+    agency        TEXT,
+    weight        TEXT NOT NULL,
+    anonymous     BOOLEAN NOT NULL,
+    confidential  BOOLEAN NOT NULL,
+    routing       TEXT NOT NULL
+);
+CREATE INDEX reports_state ON reports (state, received_at);
+CREATE INDEX reports_agency ON reports (agency, state);
+
+-- One row per (channel, message id): the deduplication of retries. Claimed
+-- before its report is inserted in the same transaction, hence DEFERRED.
+CREATE TABLE message_keys (
+    channel      TEXT NOT NULL,
+    dedupe_key   BYTEA NOT NULL,
+    fingerprint  BYTEA,
+    report_id    BIGINT NOT NULL REFERENCES reports (id) DEFERRABLE INITIALLY DEFERRED,
+    PRIMARY KEY (channel, dedupe_key)
+);
+
+-- Who reported: kept apart from the report so it can be protected apart.
+CREATE TABLE reporters (
+    report_id     BIGINT PRIMARY KEY REFERENCES reports (id),
+    address_kind  TEXT NOT NULL,
+    address       TEXT,
+    name          TEXT,
+    contacts      TEXT,
+    raw           BYTEA
+);
+
+CREATE TABLE attachments (
+    id            BIGSERIAL PRIMARY KEY,
+    report_id     BIGINT NOT NULL REFERENCES reports (id),
+    filename      TEXT NOT NULL,
+    content_type  TEXT NOT NULL,
+    size          BIGINT NOT NULL,
+    sha256        BYTEA NOT NULL,
+    data          BYTEA
+);
+CREATE INDEX attachments_report ON attachments (report_id);
+
+-- Append-only: who did what, when.
+CREATE TABLE events (
+    id         BIGSERIAL PRIMARY KEY,
+    report_id  BIGINT NOT NULL REFERENCES reports (id),
+    at         BIGINT NOT NULL,
+    actor      TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    detail     TEXT NOT NULL
+);
+CREATE INDEX events_report ON events (report_id, id);
+
+CREATE TABLE agency_queue (
+    id           BIGSERIAL PRIMARY KEY,
+    agency       TEXT NOT NULL,
+    report_id    BIGINT NOT NULL REFERENCES reports (id),
+    enqueued_at  BIGINT NOT NULL,
+    lease_until  BIGINT,
+    deliveries   BIGINT NOT NULL DEFAULT 0,
+    acked_at     BIGINT
+);
+CREATE INDEX agency_queue_pending ON agency_queue (agency, id) WHERE acked_at IS NULL;
+
+CREATE TABLE agency_tokens (
+    token_hash  BYTEA PRIMARY KEY,
+    agency      TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    revoked_at  BIGINT
+);
+CREATE INDEX agency_tokens_agency ON agency_tokens (agency);

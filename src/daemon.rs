@@ -1,0 +1,219 @@
+//! `lapord run`: the daemon's phases, in order. The entry point takes its
+//! listener and its shutdown signal as arguments so tests can run the whole
+//! daemon in-process on port 0.
+
+use std::num::NonZeroU32;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use lapor_channel::IntakeHandle;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::http::{self, AppState};
+use crate::intake::{IntakeConfig, IntakeService};
+use crate::metrics::Metrics;
+use crate::routing::{Catalog, Router};
+use crate::settings::{resolve_secret, ChannelConfig, Settings, WebhookChannel};
+use crate::store::{self, Store};
+use crate::systemd;
+
+/// Opens the store the settings name, creating the data directory, and
+/// applies migrations.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let dir = settings.data_dir();
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    let store = store::open(&settings.store_url(), settings.store.max_connections)
+        .await
+        .context("cannot open the store")?;
+    store.migrate().await.context("cannot migrate the store")?;
+    Ok(store)
+}
+
+/// Runs until `shutdown` completes, then drains and returns.
+pub async fn run(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let catalog = Catalog::load(&settings.routing)
+        .map_err(|p| anyhow::anyhow!("routing configuration: {p:?}"))?;
+    let store = open_store(&settings).await?;
+    tracing::info!(backend = store.backend(), reports = store.count_reports().await.unwrap_or(-1), "Store open and migrated.");
+    let metrics = Arc::new(Metrics::default());
+    let directory = Arc::new(catalog.directory.clone());
+    let router = Arc::new(Router::new(catalog));
+    let attachments_dir = (settings.store.attachments == "files")
+        .then(|| settings.data_dir().join("attachments"));
+    let (intake, writer) = IntakeService::start(
+        store.clone(),
+        router,
+        metrics.clone(),
+        IntakeConfig {
+            forward_threshold: settings.routing.forward_threshold,
+            attachments_dir,
+            max_attachment_bytes: settings.store.max_attachment_bytes,
+            batch_max: settings.intake.batch_max,
+            queue_capacity: settings.intake.queue_capacity,
+        },
+    )
+    .await?;
+    let handle = IntakeHandle::new(intake.clone());
+    let channels = build_channels(&settings, &handle)?;
+    let state = Arc::new(AppState {
+        store: store.clone(),
+        directory,
+        metrics,
+        lease: Duration::from_secs(settings.queue.lease_secs),
+        max_batch: settings.queue.max_batch,
+        ready: false.into(),
+    });
+    let app = http::app(
+        state.clone(),
+        channels,
+        Duration::from_secs(settings.http.request_timeout_secs),
+    );
+    let stop = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    tasks.spawn(watchdog(store.clone(), stop.clone()));
+    let addr = listener.local_addr()?;
+    let server_stop = stop.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { server_stop.cancelled().await })
+            .await
+    });
+    state.ready.store(true, Ordering::SeqCst);
+    systemd::notify("READY=1");
+    tracing::info!(addr = %addr, "Listening.");
+
+    shutdown.await;
+    tracing::info!("Shutting down: no new input; finishing what is in hand.");
+    systemd::notify("STOPPING=1");
+    state.ready.store(false, Ordering::SeqCst);
+    let deadline = Duration::from_secs(settings.shutdown.deadline_secs);
+    stop.cancel();
+    tasks.close();
+    let drained = tokio::time::timeout(deadline, async {
+        let mut missed = Vec::new();
+        match server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "HTTP server ended with an error."),
+            Err(e) => tracing::error!(error = %e, "HTTP server task failed."),
+        }
+        intake.close();
+        if writer.await.is_err() {
+            missed.push("intake writer");
+        }
+        tasks.wait().await;
+        missed
+    })
+    .await;
+    match drained {
+        Ok(missed) if missed.is_empty() => tracing::info!("Drained."),
+        Ok(missed) => tracing::warn!(missed = ?missed, "Drained, but some tasks failed."),
+        Err(_) => tracing::warn!(
+            deadline_secs = deadline.as_secs(),
+            "Shutdown deadline passed with work in hand (HTTP requests or intake commits); nothing unacknowledged is lost."
+        ),
+    }
+    store.close().await;
+    tracing::info!("Stopped.");
+    Ok(())
+}
+
+/// Builds each enabled channel; the match is exhaustive on purpose.
+fn build_channels(settings: &Settings, intake: &IntakeHandle) -> anyhow::Result<Vec<axum::Router>> {
+    let mut routers = Vec::new();
+    for channel in settings.channels.enabled() {
+        match channel {
+            ChannelConfig::Webhook(cfg) => {
+                routers.push(lapor_webhook::router(
+                    webhook_config(cfg, &settings.http.public_url)?,
+                    intake.clone(),
+                ));
+                tracing::info!(sources = cfg.sources.len(), "Webhook channel enabled.");
+            }
+        }
+    }
+    Ok(routers)
+}
+
+fn webhook_config(cfg: &WebhookChannel, public_url: &str) -> anyhow::Result<lapor_webhook::WebhookConfig> {
+    let mut sources = std::collections::HashMap::new();
+    for (name, s) in &cfg.sources {
+        let mut secrets = Vec::new();
+        for raw in std::iter::once(&s.secret).chain(&s.previous_secrets) {
+            let value = resolve_secret(raw).map_err(|e| anyhow::anyhow!("source {name}: {e}"))?;
+            secrets.push(
+                lapor_webhook::Secret::parse(&value)
+                    .map_err(|e| anyhow::anyhow!("source {name}: {e}"))?,
+            );
+        }
+        sources.insert(
+            name.clone(),
+            lapor_webhook::SourceConfig {
+                secrets,
+                rate_per_second: NonZeroU32::new(s.rate_per_second).unwrap_or(NonZeroU32::MIN),
+                burst: NonZeroU32::new(s.burst).unwrap_or(NonZeroU32::MIN),
+            },
+        );
+    }
+    Ok(lapor_webhook::WebhookConfig {
+        sources,
+        max_body_bytes: cfg.max_body_bytes,
+        limits: lapor_webhook::Limits {
+            max_text_chars: cfg.max_text_chars,
+            max_attachments: cfg.max_attachments,
+            max_attachment_bytes: usize::MAX,
+        },
+        public_url: public_url.to_string(),
+        tolerance_secs: cfg.tolerance_secs,
+    })
+}
+
+/// Tells systemd we are alive, but only while the store answers.
+async fn watchdog(store: Arc<dyn Store>, stop: CancellationToken) {
+    let Some(every) = systemd::watchdog_interval() else {
+        return;
+    };
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {
+                match tokio::time::timeout(every, store.ping()).await {
+                    Ok(Ok(())) => systemd::notify("WATCHDOG=1"),
+                    _ => tracing::warn!("Store did not answer; withholding the systemd watchdog ping."),
+                }
+            }
+        }
+    }
+}
+
+/// The SIGTERM/SIGINT future.
+pub async fn signals() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received."),
+        _ = int.recv() => tracing::info!("SIGINT received."),
+    }
+}
+
+/// For operator commands: the settings' data directory, for messages.
+pub fn describe_store(settings: &Settings) -> String {
+    let url = settings.store_url();
+    if url.starts_with("sqlite:") {
+        url
+    } else {
+        // Do not print a password that may be in the URL.
+        let host = url.split('@').nth(1).unwrap_or("postgres");
+        format!("postgres://…@{host}")
+    }
+}

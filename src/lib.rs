@@ -1,0 +1,21 @@
+//! lapord: the intake daemon of a national public-service complaint system in
+//! the mould of Indonesia's LAPOR! / SP4N.
+//!
+//! Channels (`adapters/*`) hand messages to the [`intake`], which routes them
+//! ([`routing`]), mints a [`tracking`] ID and commits them to the [`store`];
+//! agencies pull their reports from durable queues over [`http`]. [`daemon`]
+//! wires it together; `main.rs` is the command line.
+
+pub mod daemon;
+pub mod http;
+pub mod intake;
+pub mod metrics;
+pub mod model;
+pub mod phone;
+pub mod routing;
+pub mod settings;
+pub mod store;
+pub mod systemd;
+pub mod telemetry;
+pub mod tracking;
+pub mod views;

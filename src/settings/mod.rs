@@ -1,0 +1,248 @@
+//! Settings: the embedded documented defaults (`config/lapord.toml`), then the
+//! operator's file, then `LAPORD__SECTION__KEY` environment variables.
+//!
+//! Loading is split from validation: [`load`] builds the layered settings and
+//! notes unknown keys; [`Settings::validate`] checks everything without side
+//! effects and returns every problem with its key, so `check-config` can list
+//! them all and `run` can refuse to start (exit 78) before touching anything.
+
+mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use validate::Problem;
+
+/// The documented default configuration, embedded in the binary.
+pub const DEFAULT_TOML: &str = include_str!("../../config/lapord.toml");
+/// Where operators keep their configuration.
+pub const SYSTEM_PATH: &str = "/etc/lapord/lapord.toml";
+/// The fallback in a source checkout.
+pub const CHECKOUT_PATH: &str = "config/lapord.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub http: Http,
+    pub store: Store,
+    pub intake: Intake,
+    pub routing: Routing,
+    pub queue: Queue,
+    pub log: Log,
+    pub shutdown: Shutdown,
+    pub channels: Channels,
+    /// Keys present in the configuration that no setting reads: typos.
+    #[serde(skip)]
+    pub unknown_keys: Vec<String>,
+    /// The file that was loaded on top of the defaults, if any.
+    #[serde(skip)]
+    pub source_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Http {
+    pub listen: String,
+    pub public_url: String,
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Store {
+    pub data_dir: String,
+    pub url: String,
+    pub max_connections: u32,
+    pub attachments: String,
+    pub max_attachment_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Intake {
+    pub batch_max: usize,
+    pub queue_capacity: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Routing {
+    pub agencies: Vec<String>,
+    pub rules: Vec<String>,
+    pub forward_threshold: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Queue {
+    pub lease_secs: u64,
+    pub max_batch: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Log {
+    pub format: String,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Shutdown {
+    pub deadline_secs: u64,
+}
+
+/// One field per channel. Adding a channel adds a field here and a variant to
+/// [`ChannelConfig`], which the daemon matches exhaustively.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Channels {
+    pub webhook: WebhookChannel,
+}
+
+/// The enabled channels, as the daemon builds adapters from them.
+#[derive(Debug, Clone)]
+pub enum ChannelConfig<'a> {
+    Webhook(&'a WebhookChannel),
+}
+
+impl Channels {
+    pub fn enabled(&self) -> Vec<ChannelConfig<'_>> {
+        let mut v = Vec::new();
+        if self.webhook.enabled {
+            v.push(ChannelConfig::Webhook(&self.webhook));
+        }
+        v
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookChannel {
+    pub enabled: bool,
+    pub max_body_bytes: usize,
+    pub max_text_chars: usize,
+    pub max_attachments: usize,
+    pub tolerance_secs: i64,
+    #[serde(default)]
+    pub sources: BTreeMap<String, WebhookSource>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookSource {
+    /// `whsec_…` or `file:/path`.
+    pub secret: String,
+    #[serde(default)]
+    pub previous_secrets: Vec<String>,
+    #[serde(default = "default_rate")]
+    pub rate_per_second: u32,
+    #[serde(default = "default_burst")]
+    pub burst: u32,
+}
+
+fn default_rate() -> u32 {
+    200
+}
+fn default_burst() -> u32 {
+    400
+}
+
+/// Why settings could not even be loaded (a file that does not parse, a value of
+/// the wrong type). Validation problems are [`Problem`]s instead.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Which file to load on top of the defaults.
+pub fn pick_file(explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.to_path_buf());
+    }
+    [SYSTEM_PATH, CHECKOUT_PATH]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+/// Loads defaults, then `file`, then the environment (`env` is passed in so
+/// tests need not touch the process environment).
+pub fn load(
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Settings, LoadError> {
+    use config::{Config, Environment, File, FileFormat};
+    let mut builder = Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        builder = builder.add_source(File::from_str(&text, FileFormat::Toml));
+    }
+    let env: std::collections::HashMap<String, String> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("LAPORD__"))
+        .collect();
+    builder = builder.add_source(
+        Environment::with_prefix("LAPORD")
+            .prefix_separator("__")
+            .separator("__")
+            .list_separator(",")
+            .with_list_parse_key("routing.agencies")
+            .with_list_parse_key("routing.rules")
+            .try_parsing(true)
+            .source(Some(env)),
+    );
+    let cfg = builder
+        .build()
+        .map_err(|e| LoadError::Config(e.to_string()))?;
+    let mut unknown = Vec::new();
+    let mut settings: Settings = serde_ignored::deserialize(cfg, |path| {
+        unknown.push(path.to_string());
+    })
+    .map_err(|e: config::ConfigError| LoadError::Config(e.to_string()))?;
+    settings.unknown_keys = unknown;
+    settings.source_file = file.map(Path::to_path_buf);
+    Ok(settings)
+}
+
+impl Settings {
+    /// The data directory, with the documented default applied.
+    pub fn data_dir(&self) -> PathBuf {
+        if !self.store.data_dir.is_empty() {
+            return PathBuf::from(&self.store.data_dir);
+        }
+        match std::env::var_os("STATE_DIRECTORY") {
+            // systemd may pass several, colon-separated; the first is ours.
+            Some(s) => PathBuf::from(
+                s.to_string_lossy()
+                    .split(':')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            None => PathBuf::from("lapord-data"),
+        }
+    }
+
+    /// The database URL, with the documented default applied.
+    pub fn store_url(&self) -> String {
+        if self.store.url.is_empty() {
+            format!("sqlite://{}", self.data_dir().join("lapord.db").display())
+        } else {
+            self.store.url.clone()
+        }
+    }
+}
+
+/// Resolves a secret written inline or as `file:/path`.
+pub fn resolve_secret(value: &str) -> Result<String, String> {
+    match value.strip_prefix("file:") {
+        Some(path) => std::fs::read_to_string(path)
+            .map(|s| s.trim().to_string())
+            .map_err(|e| format!("cannot read secret file {path}: {e}")),
+        None => Ok(value.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,138 @@
+//! Validation without side effects: every problem, each with its key.
+
+use std::net::SocketAddr;
+
+use super::{resolve_secret, Settings};
+
+/// One thing wrong with the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub key: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+impl Settings {
+    /// Checks everything and returns every problem found. Reads secret files and
+    /// routing files, writes nothing.
+    pub fn validate(&self) -> Vec<Problem> {
+        let mut p = Vec::new();
+        let mut bad = |key: &str, message: String| {
+            p.push(Problem {
+                key: key.to_string(),
+                message,
+            })
+        };
+        for key in &self.unknown_keys {
+            bad(key, "unknown key (a typo?); it is not read".into());
+        }
+        if let Err(e) = self.http.listen.parse::<SocketAddr>() {
+            bad("http.listen", format!("not an address:port ({e})"));
+        }
+        if !(self.http.public_url.starts_with("http://")
+            || self.http.public_url.starts_with("https://"))
+        {
+            bad("http.public_url", "must start with http:// or https://".into());
+        }
+        if self.http.request_timeout_secs == 0 {
+            bad("http.request_timeout_secs", "must be at least 1".into());
+        }
+        let url = self.store_url();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            bad(
+                "store.url",
+                "must be empty (embedded SQLite), sqlite://… or postgres://…".into(),
+            );
+        }
+        let dir = self.data_dir();
+        if dir.exists() && !dir.is_dir() {
+            bad(
+                "store.data_dir",
+                format!("{} exists and is not a directory", dir.display()),
+            );
+        }
+        if self.store.max_connections == 0 {
+            bad("store.max_connections", "must be at least 1".into());
+        }
+        if !matches!(self.store.attachments.as_str(), "files" | "database") {
+            bad("store.attachments", "must be \"files\" or \"database\"".into());
+        }
+        if self.intake.batch_max == 0 {
+            bad("intake.batch_max", "must be at least 1".into());
+        }
+        if self.intake.queue_capacity == 0 {
+            bad("intake.queue_capacity", "must be at least 1".into());
+        }
+        if !(0.0..=1.0).contains(&self.routing.forward_threshold) {
+            bad("routing.forward_threshold", "must be between 0 and 1".into());
+        }
+        match crate::routing::Catalog::load(&self.routing) {
+            Ok(_) => {}
+            Err(errors) => {
+                for (key, message) in errors {
+                    bad(&key, message);
+                }
+            }
+        }
+        if self.queue.lease_secs == 0 {
+            bad("queue.lease_secs", "must be at least 1".into());
+        }
+        if self.queue.max_batch == 0 {
+            bad("queue.max_batch", "must be at least 1".into());
+        }
+        if !matches!(self.log.format.as_str(), "auto" | "text" | "json") {
+            bad("log.format", "must be \"auto\", \"text\" or \"json\"".into());
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            bad("log.level", format!("not a log filter: {e}"));
+        }
+        if self.shutdown.deadline_secs == 0 {
+            bad("shutdown.deadline_secs", "must be at least 1".into());
+        }
+        let wh = &self.channels.webhook;
+        if wh.max_body_bytes < 1024 {
+            bad("channels.webhook.max_body_bytes", "must be at least 1024".into());
+        }
+        if wh.tolerance_secs <= 0 {
+            bad("channels.webhook.tolerance_secs", "must be positive".into());
+        }
+        for (name, source) in &wh.sources {
+            let key = format!("channels.webhook.sources.{name}");
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+            {
+                bad(&key, "a source name is lowercase letters, digits, - and _".into());
+            }
+            let secrets = std::iter::once((format!("{key}.secret"), &source.secret)).chain(
+                source
+                    .previous_secrets
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (format!("{key}.previous_secrets[{i}]"), s)),
+            );
+            for (k, value) in secrets {
+                match resolve_secret(value).and_then(|s| lapor_webhook::Secret::parse(&s)) {
+                    Ok(_) => {}
+                    Err(e) => bad(&k, e),
+                }
+            }
+            if source.rate_per_second == 0 {
+                bad(&format!("{key}.rate_per_second"), "must be at least 1".into());
+            }
+            if source.burst == 0 {
+                bad(&format!("{key}.burst"), "must be at least 1".into());
+            }
+        }
+        p
+    }
+}

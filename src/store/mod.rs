@@ -1,0 +1,237 @@
+//! The store: one trait, two implementations (SQLite, the embedded default, and
+//! PostgreSQL), one test story run against both.
+//!
+//! Everything the core must not lose goes through here in a transaction: a
+//! report, its first events and its agency queue items are committed together
+//! by [`Store::commit_intake`], which takes a whole batch of reports so that
+//! concurrent submissions share one commit (group commit). Database errors are
+//! mapped to [`StoreError`] and never reach an HTTP client as such.
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// What went wrong, as the caller must decide it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Could not reach or use the database; nothing was committed. Retry later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The database holds something this code does not understand.
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+                StoreError::Corrupt(e.to_string())
+            }
+            other => StoreError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A report ready to be committed; the core has normalised, routed and minted it.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub id: i64,
+    pub tracking_id: String,
+    pub channel: String,
+    pub message_id: String,
+    /// Deduplication key of (channel, message id): unique in the store.
+    pub dedupe_key: Vec<u8>,
+    pub fingerprint: Option<Vec<u8>>,
+    pub kind: String,
+    pub category: Option<String>,
+    pub body: String,
+    pub region_code: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub received_at: i64,
+    pub created_at: i64,
+    pub state: String,
+    pub agency: Option<String>,
+    pub weight: String,
+    pub anonymous: bool,
+    pub confidential: bool,
+    /// The routing decision, JSON.
+    pub routing: String,
+    pub reporter: Option<NewReporter>,
+    pub attachments: Vec<NewAttachment>,
+    pub events: Vec<NewEvent>,
+    /// Agencies whose queues get an item for this report.
+    pub enqueue: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewReporter {
+    /// phone, email, twitter, partner, or none.
+    pub address_kind: String,
+    /// The normalised address (E.164, lowercased email, user id…), JSON for
+    /// compound ones.
+    pub address: Option<String>,
+    pub name: Option<String>,
+    /// Further contacts, JSON.
+    pub contacts: Option<String>,
+    pub raw: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: Vec<u8>,
+    /// The bytes when kept in the database; `None` when kept as a file.
+    pub data: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    /// JSON.
+    pub detail: String,
+}
+
+/// What became of one report of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IntakeOutcome {
+    Created,
+    /// Already committed earlier (or earlier in the same batch) with the same content.
+    Duplicate { tracking_id: String },
+    /// The message id was committed with different content.
+    Conflict,
+}
+
+/// A stored report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportRecord {
+    pub id: i64,
+    pub tracking_id: String,
+    pub channel: String,
+    pub message_id: String,
+    pub kind: String,
+    pub category: Option<String>,
+    pub body: String,
+    pub region_code: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub received_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub state: String,
+    pub agency: Option<String>,
+    pub weight: String,
+    pub anonymous: bool,
+    pub confidential: bool,
+    pub routing: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReporterRecord {
+    pub address_kind: String,
+    pub address: Option<String>,
+    pub name: Option<String>,
+    pub contacts: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentRecord {
+    pub id: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub in_database: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRecord {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub detail: serde_json::Value,
+}
+
+/// A queue item handed to an agency under a lease.
+#[derive(Debug, Clone)]
+pub struct LeasedItem {
+    pub item_id: i64,
+    pub report_id: i64,
+    pub deliveries: i64,
+    pub lease_until: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckOutcome {
+    Acked,
+    AlreadyAcked,
+    NotFound,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+    async fn migrate(&self) -> Result<()>;
+    async fn ping(&self) -> Result<()>;
+    async fn close(&self);
+    /// The tracking-ID permutation key, created on first use.
+    async fn tracking_key(&self) -> Result<Vec<u8>>;
+    /// Reserves `n` tracking counters for this process; never handed out again.
+    async fn reserve_counters(&self, n: i64) -> Result<Range<i64>>;
+    /// Commits a batch in one transaction; one outcome per report, in order.
+    async fn commit_intake(&self, batch: &[&NewReport]) -> Result<Vec<IntakeOutcome>>;
+    async fn report_by_tracking(&self, tracking_id: &str) -> Result<Option<ReportRecord>>;
+    async fn report_by_id(&self, id: i64) -> Result<Option<ReportRecord>>;
+    async fn reporter(&self, report_id: i64) -> Result<Option<ReporterRecord>>;
+    async fn attachments(&self, report_id: i64) -> Result<Vec<AttachmentRecord>>;
+    async fn events(&self, report_id: i64) -> Result<Vec<EventRecord>>;
+    /// Leases up to `limit` unacknowledged items of an agency whose lease is free
+    /// or expired, until `lease_until`.
+    async fn lease(
+        &self,
+        agency: &str,
+        limit: i64,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Vec<LeasedItem>>;
+    async fn ack(&self, agency: &str, item_id: i64, now: i64) -> Result<AckOutcome>;
+    /// Unacknowledged items per agency (only agencies that have some).
+    async fn queue_depths(&self) -> Result<Vec<(String, i64)>>;
+    async fn add_agency_token(&self, agency: &str, token_hash: &[u8], now: i64) -> Result<()>;
+    /// Revokes every token of an agency; returns how many.
+    async fn revoke_agency_tokens(&self, agency: &str, now: i64) -> Result<u64>;
+    async fn agency_for_token(&self, token_hash: &[u8]) -> Result<Option<String>>;
+    /// Reports in the store (all states).
+    async fn count_reports(&self) -> Result<i64>;
+}
+
+/// Opens the store a URL names. SQLite files are created on first start.
+pub async fn open(url: &str, max_connections: u32) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url, max_connections).await?))
+    } else {
+        Ok(Arc::new(SqliteStore::connect(url, max_connections).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests;

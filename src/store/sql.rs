@@ -1,0 +1,440 @@
+//! The SQL both backends share. SQLite and PostgreSQL accept the same
+//! statements here (`$n` placeholders, `ON CONFLICT`, `RETURNING`); where they
+//! differ the backend passes the difference in (`$skip_locked`). The macro
+//! expands to one `impl Store` per backend, so each is an ordinary, separately
+//! compiled implementation of the trait.
+
+macro_rules! impl_sql_store {
+    ($Store:ident, $DB:ty, $backend:literal, $skip_locked:literal) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $Store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn migrate(&self) -> $crate::store::Result<()> {
+                self.migrator()
+                    .run(&self.pool)
+                    .await
+                    .map_err(|e| $crate::store::StoreError::Migration(e.to_string()))
+            }
+
+            async fn ping(&self) -> $crate::store::Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+
+            async fn tracking_key(&self) -> $crate::store::Result<Vec<u8>> {
+                let fresh: [u8; 32] = rand::random();
+                sqlx::query("INSERT INTO meta (key, value) VALUES ('tracking_key', $1) ON CONFLICT (key) DO NOTHING")
+                    .bind(&fresh[..])
+                    .execute(&self.pool)
+                    .await?;
+                let key: Vec<u8> = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'tracking_key'")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(key)
+            }
+
+            async fn reserve_counters(&self, n: i64) -> $crate::store::Result<std::ops::Range<i64>> {
+                let end: i64 = sqlx::query_scalar(
+                    "UPDATE counters SET next = next + $1 WHERE name = 'report' RETURNING next",
+                )
+                .bind(n)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(end - n..end)
+            }
+
+            async fn commit_intake(
+                &self,
+                batch: &[&$crate::store::NewReport],
+            ) -> $crate::store::Result<Vec<$crate::store::IntakeOutcome>> {
+                use $crate::store::IntakeOutcome;
+                use std::collections::HashMap;
+                let mut outcomes: Vec<Option<IntakeOutcome>> = vec![None; batch.len()];
+                // The first of each (channel, key) in the batch is the candidate;
+                // later ones repeat or conflict with it.
+                let mut first: HashMap<(&str, &[u8]), usize> = HashMap::new();
+                let mut candidates = Vec::new();
+                for (i, r) in batch.iter().enumerate() {
+                    match first.get(&(r.channel.as_str(), r.dedupe_key.as_slice())) {
+                        None => {
+                            first.insert((r.channel.as_str(), r.dedupe_key.as_slice()), i);
+                            candidates.push(i);
+                        }
+                        Some(_) => {}
+                    }
+                }
+                let mut tx = self.pool.begin().await?;
+                // Claim the keys first: a write, so SQLite takes its write lock
+                // at once, and PostgreSQL sees racing daemons' keys.
+                let mut claimed: std::collections::HashSet<i64> = std::collections::HashSet::new();
+                for chunk in candidates.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$DB>::new(
+                        "INSERT INTO message_keys (channel, dedupe_key, fingerprint, report_id) ",
+                    );
+                    q.push_values(chunk, |mut b, &i| {
+                        let r = batch[i];
+                        b.push_bind(&r.channel)
+                            .push_bind(&r.dedupe_key)
+                            .push_bind(&r.fingerprint)
+                            .push_bind(r.id);
+                    });
+                    q.push(" ON CONFLICT (channel, dedupe_key) DO NOTHING RETURNING report_id");
+                    let ids: Vec<i64> = q.build_query_scalar().fetch_all(&mut *tx).await?;
+                    claimed.extend(ids);
+                }
+                let new: Vec<&$crate::store::NewReport> = candidates
+                    .iter()
+                    .map(|&i| batch[i])
+                    .filter(|r| claimed.contains(&r.id))
+                    .collect();
+                insert_reports(&mut tx, &new).await?;
+                // Everything not newly claimed: look up what the key already holds.
+                let mut existing: HashMap<(String, Vec<u8>), (String, Option<Vec<u8>>)> = HashMap::new();
+                for (i, r) in batch.iter().enumerate() {
+                    if claimed.contains(&r.id) && first[&(r.channel.as_str(), r.dedupe_key.as_slice())] == i {
+                        outcomes[i] = Some(IntakeOutcome::Created);
+                        continue;
+                    }
+                    let k = (r.channel.clone(), r.dedupe_key.clone());
+                    if !existing.contains_key(&k) {
+                        let row: Option<(String, Option<Vec<u8>>)> = sqlx::query_as(
+                            "SELECT r.tracking_id, k.fingerprint FROM message_keys k \
+                             JOIN reports r ON r.id = k.report_id \
+                             WHERE k.channel = $1 AND k.dedupe_key = $2",
+                        )
+                        .bind(&r.channel)
+                        .bind(&r.dedupe_key)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        let row = row.ok_or_else(|| {
+                            $crate::store::StoreError::Corrupt("a message key without its report".into())
+                        })?;
+                        existing.insert(k.clone(), row);
+                    }
+                    let (tracking_id, fingerprint) = &existing[&k];
+                    outcomes[i] = Some(if fingerprint.is_some() && *fingerprint != r.fingerprint {
+                        IntakeOutcome::Conflict
+                    } else {
+                        IntakeOutcome::Duplicate { tracking_id: tracking_id.clone() }
+                    });
+                }
+                tx.commit().await?;
+                Ok(outcomes.into_iter().map(|o| o.expect("every report has an outcome")).collect())
+            }
+
+            async fn report_by_tracking(
+                &self,
+                tracking_id: &str,
+            ) -> $crate::store::Result<Option<$crate::store::ReportRecord>> {
+                let row = sqlx::query(&format!("{} WHERE tracking_id = $1", REPORT_SELECT))
+                    .bind(tracking_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| report_from_row(&r)).transpose()
+            }
+
+            async fn report_by_id(&self, id: i64) -> $crate::store::Result<Option<$crate::store::ReportRecord>> {
+                let row = sqlx::query(&format!("{} WHERE id = $1", REPORT_SELECT))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| report_from_row(&r)).transpose()
+            }
+
+            async fn reporter(&self, report_id: i64) -> $crate::store::Result<Option<$crate::store::ReporterRecord>> {
+                let row: Option<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+                    "SELECT address_kind, address, name, contacts FROM reporters WHERE report_id = $1",
+                )
+                .bind(report_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(address_kind, address, name, contacts)| $crate::store::ReporterRecord {
+                    address_kind,
+                    address,
+                    name,
+                    contacts,
+                }))
+            }
+
+            async fn attachments(&self, report_id: i64) -> $crate::store::Result<Vec<$crate::store::AttachmentRecord>> {
+                let rows: Vec<(i64, String, String, i64, Vec<u8>, bool)> = sqlx::query_as(
+                    "SELECT id, filename, content_type, size, sha256, data IS NOT NULL FROM attachments \
+                     WHERE report_id = $1 ORDER BY id",
+                )
+                .bind(report_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, filename, content_type, size, sha, in_database)| $crate::store::AttachmentRecord {
+                        id,
+                        filename,
+                        content_type,
+                        size,
+                        sha256: hex::encode(sha),
+                        in_database,
+                    })
+                    .collect())
+            }
+
+            async fn events(&self, report_id: i64) -> $crate::store::Result<Vec<$crate::store::EventRecord>> {
+                let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+                    "SELECT at, actor, action, detail FROM events WHERE report_id = $1 ORDER BY id",
+                )
+                .bind(report_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(at, actor, action, detail)| {
+                        Ok($crate::store::EventRecord {
+                            at,
+                            actor,
+                            action,
+                            detail: serde_json::from_str(&detail)
+                                .map_err(|e| $crate::store::StoreError::Corrupt(e.to_string()))?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn lease(
+                &self,
+                agency: &str,
+                limit: i64,
+                now: i64,
+                lease_until: i64,
+            ) -> $crate::store::Result<Vec<$crate::store::LeasedItem>> {
+                let sql = format!(
+                    "UPDATE agency_queue SET lease_until = $1, deliveries = deliveries + 1 \
+                     WHERE id IN (SELECT id FROM agency_queue WHERE agency = $2 AND acked_at IS NULL \
+                     AND (lease_until IS NULL OR lease_until <= $3) ORDER BY id LIMIT $4 {}) \
+                     RETURNING id, report_id, deliveries, lease_until",
+                    $skip_locked
+                );
+                let mut rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(&sql)
+                    .bind(lease_until)
+                    .bind(agency)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.sort_unstable();
+                Ok(rows
+                    .into_iter()
+                    .map(|(item_id, report_id, deliveries, lease_until)| $crate::store::LeasedItem {
+                        item_id,
+                        report_id,
+                        deliveries,
+                        lease_until,
+                    })
+                    .collect())
+            }
+
+            async fn ack(&self, agency: &str, item_id: i64, now: i64) -> $crate::store::Result<$crate::store::AckOutcome> {
+                let done = sqlx::query(
+                    "UPDATE agency_queue SET acked_at = $1 WHERE id = $2 AND agency = $3 AND acked_at IS NULL",
+                )
+                .bind(now)
+                .bind(item_id)
+                .bind(agency)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 1 {
+                    return Ok($crate::store::AckOutcome::Acked);
+                }
+                let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM agency_queue WHERE id = $1 AND agency = $2")
+                    .bind(item_id)
+                    .bind(agency)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(match exists {
+                    Some(_) => $crate::store::AckOutcome::AlreadyAcked,
+                    None => $crate::store::AckOutcome::NotFound,
+                })
+            }
+
+            async fn queue_depths(&self) -> $crate::store::Result<Vec<(String, i64)>> {
+                Ok(sqlx::query_as(
+                    "SELECT agency, COUNT(*) FROM agency_queue WHERE acked_at IS NULL GROUP BY agency ORDER BY agency",
+                )
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn add_agency_token(&self, agency: &str, token_hash: &[u8], now: i64) -> $crate::store::Result<()> {
+                sqlx::query("INSERT INTO agency_tokens (token_hash, agency, created_at) VALUES ($1, $2, $3)")
+                    .bind(token_hash)
+                    .bind(agency)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn revoke_agency_tokens(&self, agency: &str, now: i64) -> $crate::store::Result<u64> {
+                Ok(sqlx::query("UPDATE agency_tokens SET revoked_at = $1 WHERE agency = $2 AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(agency)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected())
+            }
+
+            async fn agency_for_token(&self, token_hash: &[u8]) -> $crate::store::Result<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT agency FROM agency_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn count_reports(&self) -> $crate::store::Result<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM reports").fetch_one(&self.pool).await?)
+            }
+        }
+
+        const REPORT_SELECT: &str = "SELECT id, tracking_id, channel, message_id, kind, category, body, \
+            region_code, latitude, longitude, received_at, created_at, updated_at, state, agency, weight, \
+            anonymous, confidential, routing FROM reports";
+
+        fn report_from_row(
+            r: &<$DB as sqlx::Database>::Row,
+        ) -> $crate::store::Result<$crate::store::ReportRecord> {
+            use sqlx::Row;
+            Ok($crate::store::ReportRecord {
+                id: r.try_get("id")?,
+                tracking_id: r.try_get("tracking_id")?,
+                channel: r.try_get("channel")?,
+                message_id: r.try_get("message_id")?,
+                kind: r.try_get("kind")?,
+                category: r.try_get("category")?,
+                body: r.try_get("body")?,
+                region_code: r.try_get("region_code")?,
+                latitude: r.try_get("latitude")?,
+                longitude: r.try_get("longitude")?,
+                received_at: r.try_get("received_at")?,
+                created_at: r.try_get("created_at")?,
+                updated_at: r.try_get("updated_at")?,
+                state: r.try_get("state")?,
+                agency: r.try_get("agency")?,
+                weight: r.try_get("weight")?,
+                anonymous: r.try_get("anonymous")?,
+                confidential: r.try_get("confidential")?,
+                routing: r.try_get("routing")?,
+            })
+        }
+
+        /// Inserts the new reports of a batch with one multi-row statement per table.
+        async fn insert_reports(
+            tx: &mut sqlx::Transaction<'_, $DB>,
+            new: &[&$crate::store::NewReport],
+        ) -> $crate::store::Result<()> {
+            for chunk in new.chunks(400) {
+                let mut q = sqlx::QueryBuilder::<$DB>::new(
+                    "INSERT INTO reports (id, tracking_id, channel, message_id, kind, category, body, \
+                     region_code, latitude, longitude, received_at, created_at, updated_at, state, agency, \
+                     weight, anonymous, confidential, routing) ",
+                );
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.id)
+                        .push_bind(&r.tracking_id)
+                        .push_bind(&r.channel)
+                        .push_bind(&r.message_id)
+                        .push_bind(&r.kind)
+                        .push_bind(&r.category)
+                        .push_bind(&r.body)
+                        .push_bind(&r.region_code)
+                        .push_bind(r.latitude)
+                        .push_bind(r.longitude)
+                        .push_bind(r.received_at)
+                        .push_bind(r.created_at)
+                        .push_bind(r.created_at)
+                        .push_bind(&r.state)
+                        .push_bind(&r.agency)
+                        .push_bind(&r.weight)
+                        .push_bind(r.anonymous)
+                        .push_bind(r.confidential)
+                        .push_bind(&r.routing);
+                });
+                q.build().execute(&mut **tx).await?;
+                let reporters: Vec<_> = chunk
+                    .iter()
+                    .filter_map(|r| r.reporter.as_ref().map(|p| (r.id, p)))
+                    .collect();
+                if !reporters.is_empty() {
+                    let mut q = sqlx::QueryBuilder::<$DB>::new(
+                        "INSERT INTO reporters (report_id, address_kind, address, name, contacts, raw) ",
+                    );
+                    q.push_values(&reporters, |mut b, (id, p)| {
+                        b.push_bind(*id)
+                            .push_bind(&p.address_kind)
+                            .push_bind(&p.address)
+                            .push_bind(&p.name)
+                            .push_bind(&p.contacts)
+                            .push_bind(&p.raw);
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
+                let events: Vec<_> = chunk
+                    .iter()
+                    .flat_map(|r| r.events.iter().map(move |e| (r.id, e)))
+                    .collect();
+                if !events.is_empty() {
+                    let mut q = sqlx::QueryBuilder::<$DB>::new(
+                        "INSERT INTO events (report_id, at, actor, action, detail) ",
+                    );
+                    q.push_values(&events, |mut b, (id, e)| {
+                        b.push_bind(*id)
+                            .push_bind(e.at)
+                            .push_bind(&e.actor)
+                            .push_bind(&e.action)
+                            .push_bind(&e.detail);
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
+                let attachments: Vec<_> = chunk
+                    .iter()
+                    .flat_map(|r| r.attachments.iter().map(move |a| (r.id, a)))
+                    .collect();
+                if !attachments.is_empty() {
+                    let mut q = sqlx::QueryBuilder::<$DB>::new(
+                        "INSERT INTO attachments (report_id, filename, content_type, size, sha256, data) ",
+                    );
+                    q.push_values(&attachments, |mut b, (id, a)| {
+                        b.push_bind(*id)
+                            .push_bind(&a.filename)
+                            .push_bind(&a.content_type)
+                            .push_bind(a.size)
+                            .push_bind(&a.sha256)
+                            .push_bind(&a.data);
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
+                let queue: Vec<_> = chunk
+                    .iter()
+                    .flat_map(|r| r.enqueue.iter().map(move |a| (r.id, a, r.created_at)))
+                    .collect();
+                if !queue.is_empty() {
+                    let mut q = sqlx::QueryBuilder::<$DB>::new(
+                        "INSERT INTO agency_queue (agency, report_id, enqueued_at) ",
+                    );
+                    q.push_values(&queue, |mut b, (id, agency, at)| {
+                        b.push_bind(*agency).push_bind(*id).push_bind(*at);
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
+            }
+            Ok(())
+        }
+    };
+}
+
+pub(crate) use impl_sql_store;
