@@ -43,12 +43,16 @@ pub async fn run(
     let catalog = Catalog::load(&settings.routing)
         .map_err(|p| anyhow::anyhow!("routing configuration: {p:?}"))?;
     let store = open_store(&settings).await?;
-    tracing::info!(backend = store.backend(), reports = store.count_reports().await.unwrap_or(-1), "Store open and migrated.");
+    tracing::info!(
+        backend = store.backend(),
+        reports = store.count_reports().await.unwrap_or(-1),
+        "Store open and migrated."
+    );
     let metrics = Arc::new(Metrics::default());
     let directory = Arc::new(catalog.directory.clone());
     let router = Arc::new(Router::new(catalog));
-    let attachments_dir = (settings.store.attachments == "files")
-        .then(|| settings.data_dir().join("attachments"));
+    let attachments_dir =
+        (settings.store.attachments == "files").then(|| settings.data_dir().join("attachments"));
     let (intake, writer) = IntakeService::start(
         store.clone(),
         router,
@@ -143,7 +147,10 @@ fn build_channels(settings: &Settings, intake: &IntakeHandle) -> anyhow::Result<
     Ok(routers)
 }
 
-fn webhook_config(cfg: &WebhookChannel, public_url: &str) -> anyhow::Result<lapor_webhook::WebhookConfig> {
+fn webhook_config(
+    cfg: &WebhookChannel,
+    public_url: &str,
+) -> anyhow::Result<lapor_webhook::WebhookConfig> {
     let mut sources = std::collections::HashMap::new();
     for (name, s) in &cfg.sources {
         let mut secrets = Vec::new();

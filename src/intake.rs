@@ -129,9 +129,12 @@ impl IntakeService {
             },
         );
         let counter = self.next_counter().await?;
-        let tracking = self.minter.mint(counter as u64).ok_or_else(|| IntakeError::Unavailable {
-            reason: "tracking ID space exhausted".into(),
-        })?;
+        let tracking =
+            self.minter
+                .mint(counter as u64)
+                .ok_or_else(|| IntakeError::Unavailable {
+                    reason: "tracking ID space exhausted".into(),
+                })?;
         let mut attachments = Vec::with_capacity(msg.attachments.len());
         for (i, a) in msg.attachments.iter().enumerate() {
             if a.bytes.len() > self.cfg.max_attachment_bytes {
@@ -144,8 +147,10 @@ impl IntakeService {
             let data = match &self.cfg.attachments_dir {
                 None => Some(a.bytes.clone()),
                 Some(dir) => {
-                    store_file(dir, &sha, &a.bytes).await.map_err(|e| IntakeError::Unavailable {
-                        reason: format!("cannot store attachment: {e}"),
+                    store_file(dir, &sha, &a.bytes).await.map_err(|e| {
+                        IntakeError::Unavailable {
+                            reason: format!("cannot store attachment: {e}"),
+                        }
                     })?;
                     None
                 }
@@ -158,7 +163,8 @@ impl IntakeService {
                 data,
             });
         }
-        let forward = decision.agency.is_some() && decision.confidence >= self.cfg.forward_threshold;
+        let forward =
+            decision.agency.is_some() && decision.confidence >= self.cfg.forward_threshold;
         let channel_actor = format!("channel:{}", msg.channel);
         let mut events = vec![NewEvent {
             at: now,
@@ -204,7 +210,11 @@ impl IntakeService {
             received_at: msg.received_at_ms,
             created_at: now,
             state: state.as_str().into(),
-            agency: if forward { decision.agency.clone() } else { None },
+            agency: if forward {
+                decision.agency.clone()
+            } else {
+                None
+            },
             weight: decision.weight.as_str().into(),
             anonymous: msg.anonymous,
             confidential: msg.confidential,

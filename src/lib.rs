@@ -17,5 +17,7 @@ pub mod settings;
 pub mod store;
 pub mod systemd;
 pub mod telemetry;
+#[doc(hidden)]
+pub mod testing;
 pub mod tracking;
 pub mod views;

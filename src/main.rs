@@ -265,9 +265,10 @@ fn webhook(command: WebhookCommand) -> anyhow::Result<()> {
         } => {
             let value = settings::resolve_secret(&secret).map_err(anyhow::Error::msg)?;
             let secret = lapor_webhook::Secret::parse(&value).map_err(anyhow::Error::msg)?;
-            let bytes = std::fs::read(&body)
-                .with_context(|| format!("cannot read {}", body.display()))?;
-            let id = id.unwrap_or_else(|| format!("msg_{}", hex::encode(rand::random::<[u8; 12]>())));
+            let bytes =
+                std::fs::read(&body).with_context(|| format!("cannot read {}", body.display()))?;
+            let id =
+                id.unwrap_or_else(|| format!("msg_{}", hex::encode(rand::random::<[u8; 12]>())));
             let ts = timestamp.unwrap_or_else(|| lapor::intake::now_ms() / 1000);
             println!("webhook-id: {id}");
             println!("webhook-timestamp: {ts}");

@@ -21,7 +21,9 @@ pub fn init(format: &str, level: &str) {
     let result = if json {
         builder.json().flatten_event(true).try_init()
     } else {
-        builder.with_ansi(std::io::stderr().is_terminal()).try_init()
+        builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init()
     };
     // A second init (tests) keeps the first subscriber.
     let _ = result;

@@ -36,7 +36,11 @@ pub struct AppState {
 }
 
 pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (status, Json(json!({"error": code, "message": message.into()}))).into_response()
+    (
+        status,
+        Json(json!({"error": code, "message": message.into()})),
+    )
+        .into_response()
 }
 
 pub fn store_error(e: crate::store::StoreError) -> Response {
@@ -64,9 +68,9 @@ pub fn app(state: Arc<AppState>, channels: Vec<Router>, timeout: Duration) -> Ro
         app = app.merge(c);
     }
     app.layer(axum::middleware::from_fn_with_state(state, observe))
-        .layer(axum::middleware::from_fn(move |req: Request, next: Next| {
-            time_limit(req, next, timeout)
-        }))
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| time_limit(req, next, timeout),
+        ))
 }
 
 async fn time_limit(req: Request, next: Next, limit: Duration) -> Response {
@@ -101,7 +105,11 @@ async fn healthz() -> &'static str {
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     if !state.ready.load(Ordering::SeqCst) {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "starting or draining");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "starting or draining",
+        );
     }
     match state.store.ping().await {
         Ok(()) => "ready\n".into_response(),

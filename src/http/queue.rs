@@ -42,7 +42,11 @@ async fn authorise(state: &AppState, headers: &HeaderMap, code: &str) -> Result<
                 "an agency token is required (Authorization: Bearer …)",
             )
         })?;
-    match state.store.agency_for_token(&token_hash(token.trim())).await {
+    match state
+        .store
+        .agency_for_token(&token_hash(token.trim()))
+        .await
+    {
         Err(e) => Err(store_error(e)),
         Ok(Some(agency)) if agency == code => Ok(()),
         Ok(_) => Err(error(

@@ -18,14 +18,22 @@ pub fn routes() -> Router<Arc<AppState>> {
 }
 
 pub fn not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "not_found", "no report with this tracking ID")
+    error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no report with this tracking ID",
+    )
 }
 
 async fn status(State(state): State<Arc<AppState>>, Path(raw): Path<String>) -> Response {
     let id = match tracking::parse(&raw) {
         Ok(id) => id,
         Err(e) => {
-            return error(StatusCode::BAD_REQUEST, "malformed_tracking_id", e.to_string())
+            return error(
+                StatusCode::BAD_REQUEST,
+                "malformed_tracking_id",
+                e.to_string(),
+            )
         }
     };
     match state.store.report_by_tracking(&id.to_string()).await {

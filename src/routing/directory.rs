@@ -80,7 +80,10 @@ impl Directory {
                 continue;
             }
             if !AGENCY_KINDS.contains(&a.kind.as_str()) {
-                problems.push(format!("{origin}: agency {} has unknown kind {}", a.code, a.kind));
+                problems.push(format!(
+                    "{origin}: agency {} has unknown kind {}",
+                    a.code, a.kind
+                ));
             }
             if !TIME_ZONES.contains(&a.timezone.as_str()) {
                 problems.push(format!(

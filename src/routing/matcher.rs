@@ -72,9 +72,16 @@ impl Builder {
 }
 
 fn is_place_prefix(alias: &str) -> bool {
-    ["kota ", "kabupaten ", "kab. ", "kab ", "provinsi ", "prov. "]
-        .iter()
-        .any(|p| alias.starts_with(p))
+    [
+        "kota ",
+        "kabupaten ",
+        "kab. ",
+        "kab ",
+        "provinsi ",
+        "prov. ",
+    ]
+    .iter()
+    .any(|p| alias.starts_with(p))
 }
 
 impl Router {
@@ -91,15 +98,43 @@ impl Router {
                 let h = h.trim_start_matches(['@', '#']);
                 for prefix in ["@", "#"] {
                     let rule = b.rule(format!("mention:{prefix}{h}"));
-                    b.add(&format!("{prefix}{h}"), Action::Agency { agency, score: MENTION, rule });
+                    b.add(
+                        &format!("{prefix}{h}"),
+                        Action::Agency {
+                            agency,
+                            score: MENTION,
+                            rule,
+                        },
+                    );
                 }
                 let rule = b.rule(format!("name:{h}"));
-                b.add(h, Action::Agency { agency, score: NAMED, rule });
+                b.add(
+                    h,
+                    Action::Agency {
+                        agency,
+                        score: NAMED,
+                        rule,
+                    },
+                );
             }
             let rule = b.rule(format!("code:{}", a.code));
-            b.add(&a.code, Action::Agency { agency, score: NAMED, rule });
+            b.add(
+                &a.code,
+                Action::Agency {
+                    agency,
+                    score: NAMED,
+                    rule,
+                },
+            );
             let rule = b.rule(format!("name:{}", a.name.to_lowercase()));
-            b.add(&a.name, Action::Agency { agency, score: NAMED, rule });
+            b.add(
+                &a.name,
+                Action::Agency {
+                    agency,
+                    score: NAMED,
+                    rule,
+                },
+            );
             for alias in &a.aliases {
                 let lower = alias.to_lowercase();
                 let (kind, score) = if a.kind != "pemda" {
@@ -110,7 +145,14 @@ impl Router {
                     ("place", PLACE_BARE)
                 };
                 let rule = b.rule(format!("{kind}:{lower}"));
-                b.add(&lower, Action::Agency { agency, score, rule });
+                b.add(
+                    &lower,
+                    Action::Agency {
+                        agency,
+                        score,
+                        rule,
+                    },
+                );
             }
         }
         for k in &catalog.rules.keyword {
@@ -119,7 +161,14 @@ impl Router {
             };
             for t in &k.terms {
                 let rule = b.rule(format!("keyword:{}", t.to_lowercase()));
-                b.add(t, Action::Agency { agency: agency as u32, score: k.score, rule });
+                b.add(
+                    t,
+                    Action::Agency {
+                        agency: agency as u32,
+                        score: k.score,
+                        rule,
+                    },
+                );
             }
         }
         for (i, c) in catalog.rules.category.iter().enumerate() {
@@ -165,29 +214,42 @@ impl Router {
         let mut categories: Vec<(u32, u32)> = Vec::new();
         let mut heavy = false;
         let mut kind_hint: Option<Kind> = None;
-        let add = |cand: &mut Vec<(u32, f64, f64, u32, Vec<u32>)>, agency: u32, score: f64, rule: u32| {
-            match cand.iter_mut().find(|c| c.0 == agency) {
-                Some(c) => {
-                    c.1 *= 1.0 - score;
-                    if score > c.2 {
-                        c.2 = score;
-                        c.3 = rule;
+        let add =
+            |cand: &mut Vec<(u32, f64, f64, u32, Vec<u32>)>, agency: u32, score: f64, rule: u32| {
+                match cand.iter_mut().find(|c| c.0 == agency) {
+                    Some(c) => {
+                        c.1 *= 1.0 - score;
+                        if score > c.2 {
+                            c.2 = score;
+                            c.3 = rule;
+                        }
+                        if !c.4.contains(&rule) {
+                            c.4.push(rule);
+                        }
                     }
-                    if !c.4.contains(&rule) {
-                        c.4.push(rule);
-                    }
+                    None => cand.push((agency, 1.0 - score, score, rule, vec![rule])),
                 }
-                None => cand.push((agency, 1.0 - score, score, rule, vec![rule])),
-            }
-        };
+            };
+        let mut found: Vec<(usize, usize, usize)> = Vec::new();
         for m in self.automaton.find_overlapping_iter(bytes) {
             let (s, e) = (m.start(), m.end());
             let before_ok = s == 0 || !is_word(bytes[s - 1]) || !is_word(bytes[s]);
             let after_ok = e == bytes.len() || !is_word(bytes[e]) || !is_word(bytes[e - 1]);
-            if !(before_ok && after_ok) {
-                continue;
+            if before_ok && after_ok {
+                found.push((s, e, m.pattern().as_usize()));
             }
-            let actions = &self.actions[m.pattern().as_usize()];
+        }
+        // A term inside a longer matched term ("bandung" in "kota bandung") is
+        // not a signal of its own.
+        let covered = |&(s, e, _): &(usize, usize, usize)| {
+            found
+                .iter()
+                .any(|&(s2, e2, _)| s2 <= s && e <= e2 && (e2 - s2) > (e - s))
+        };
+        let kept: Vec<(usize, usize, usize)> =
+            found.iter().filter(|m| !covered(m)).copied().collect();
+        for (_, _, pattern) in kept {
+            let actions = &self.actions[pattern];
             // A bare place name shared by several local governments is split.
             let places = actions
                 .iter()
@@ -196,8 +258,16 @@ impl Router {
                 .max(1) as f64;
             for a in actions {
                 match *a {
-                    Action::Agency { agency, score, rule } => {
-                        let s = if score == PLACE_BARE { score / places } else { score };
+                    Action::Agency {
+                        agency,
+                        score,
+                        rule,
+                    } => {
+                        let s = if score == PLACE_BARE {
+                            score / places
+                        } else {
+                            score
+                        };
                         add(&mut cand, agency, s, rule);
                     }
                     Action::Category(c) => match categories.iter_mut().find(|x| x.0 == c) {

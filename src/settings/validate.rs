@@ -37,7 +37,10 @@ impl Settings {
         if !(self.http.public_url.starts_with("http://")
             || self.http.public_url.starts_with("https://"))
         {
-            bad("http.public_url", "must start with http:// or https://".into());
+            bad(
+                "http.public_url",
+                "must start with http:// or https://".into(),
+            );
         }
         if self.http.request_timeout_secs == 0 {
             bad("http.request_timeout_secs", "must be at least 1".into());
@@ -63,7 +66,10 @@ impl Settings {
             bad("store.max_connections", "must be at least 1".into());
         }
         if !matches!(self.store.attachments.as_str(), "files" | "database") {
-            bad("store.attachments", "must be \"files\" or \"database\"".into());
+            bad(
+                "store.attachments",
+                "must be \"files\" or \"database\"".into(),
+            );
         }
         if self.intake.batch_max == 0 {
             bad("intake.batch_max", "must be at least 1".into());
@@ -72,7 +78,10 @@ impl Settings {
             bad("intake.queue_capacity", "must be at least 1".into());
         }
         if !(0.0..=1.0).contains(&self.routing.forward_threshold) {
-            bad("routing.forward_threshold", "must be between 0 and 1".into());
+            bad(
+                "routing.forward_threshold",
+                "must be between 0 and 1".into(),
+            );
         }
         match crate::routing::Catalog::load(&self.routing) {
             Ok(_) => {}
@@ -89,7 +98,10 @@ impl Settings {
             bad("queue.max_batch", "must be at least 1".into());
         }
         if !matches!(self.log.format.as_str(), "auto" | "text" | "json") {
-            bad("log.format", "must be \"auto\", \"text\" or \"json\"".into());
+            bad(
+                "log.format",
+                "must be \"auto\", \"text\" or \"json\"".into(),
+            );
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             bad("log.level", format!("not a log filter: {e}"));
@@ -99,7 +111,10 @@ impl Settings {
         }
         let wh = &self.channels.webhook;
         if wh.max_body_bytes < 1024 {
-            bad("channels.webhook.max_body_bytes", "must be at least 1024".into());
+            bad(
+                "channels.webhook.max_body_bytes",
+                "must be at least 1024".into(),
+            );
         }
         if wh.tolerance_secs <= 0 {
             bad("channels.webhook.tolerance_secs", "must be positive".into());
@@ -111,7 +126,10 @@ impl Settings {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
             {
-                bad(&key, "a source name is lowercase letters, digits, - and _".into());
+                bad(
+                    &key,
+                    "a source name is lowercase letters, digits, - and _".into(),
+                );
             }
             let secrets = std::iter::once((format!("{key}.secret"), &source.secret)).chain(
                 source
@@ -127,7 +145,10 @@ impl Settings {
                 }
             }
             if source.rate_per_second == 0 {
-                bad(&format!("{key}.rate_per_second"), "must be at least 1".into());
+                bad(
+                    &format!("{key}.rate_per_second"),
+                    "must be at least 1".into(),
+                );
             }
             if source.burst == 0 {
                 bad(&format!("{key}.burst"), "must be at least 1".into());

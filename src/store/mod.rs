@@ -115,7 +115,9 @@ pub struct NewEvent {
 pub enum IntakeOutcome {
     Created,
     /// Already committed earlier (or earlier in the same batch) with the same content.
-    Duplicate { tracking_id: String },
+    Duplicate {
+        tracking_id: String,
+    },
     /// The message id was committed with different content.
     Conflict,
 }

@@ -35,4 +35,9 @@ impl PgStore {
     }
 }
 
-impl_sql_store!(PgStore, sqlx::Postgres, "postgres", "FOR UPDATE SKIP LOCKED");
+impl_sql_store!(
+    PgStore,
+    sqlx::Postgres,
+    "postgres",
+    "FOR UPDATE SKIP LOCKED"
+);

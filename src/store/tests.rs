@@ -1,0 +1,297 @@
+//! The storage story, told once and run against both backends: SQLite on a temp
+//! file and PostgreSQL at 127.0.0.1:5432 (a fresh database per test, dropped
+//! after, so tests run in parallel). Without PostgreSQL the PostgreSQL half is
+//! skipped with a message, except under CI, where it fails.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::testing::pg::FreshDb;
+
+fn report(id: i64, key: &str, fingerprint: u8) -> NewReport {
+    NewReport {
+        id,
+        tracking_id: format!("{:010}", 1_000_000_000 + id),
+        channel: "webhook".into(),
+        message_id: key.into(),
+        dedupe_key: key.as_bytes().to_vec(),
+        fingerprint: Some(vec![fingerprint; 32]),
+        kind: "pengaduan".into(),
+        category: Some("jalan".into()),
+        body: format!("laporan {id}"),
+        region_code: Some("32.73".into()),
+        latitude: Some(-6.9),
+        longitude: Some(107.6),
+        received_at: 1_700_000_000_000 + id,
+        created_at: 1_700_000_000_100 + id,
+        state: "diteruskan".into(),
+        agency: Some("kemenkes".into()),
+        weight: "sedang".into(),
+        anonymous: id % 2 == 0,
+        confidential: false,
+        routing: "{}".into(),
+        reporter: Some(NewReporter {
+            address_kind: "phone".into(),
+            address: Some("+6281234567890".into()),
+            name: Some("Budi".into()),
+            contacts: None,
+            raw: None,
+        }),
+        attachments: vec![NewAttachment {
+            filename: "a.jpg".into(),
+            content_type: "image/jpeg".into(),
+            size: 2,
+            sha256: vec![9; 32],
+            data: Some(b"hi".to_vec()),
+        }],
+        events: vec![
+            NewEvent {
+                at: 1,
+                actor: "channel:webhook".into(),
+                action: "diterima".into(),
+                detail: "{\"n\":1}".into(),
+            },
+            NewEvent {
+                at: 2,
+                actor: "system:routing".into(),
+                action: "diteruskan".into(),
+                detail: "{\"n\":2}".into(),
+            },
+        ],
+        enqueue: vec!["kemenkes".into()],
+    }
+}
+
+async fn story(store: Arc<dyn Store>, second: Arc<dyn Store>) {
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap(); // idempotent
+    store.ping().await.unwrap();
+
+    // Tracking key: created once, stable.
+    let k1 = store.tracking_key().await.unwrap();
+    assert_eq!(k1.len(), 32);
+    assert_eq!(second.tracking_key().await.unwrap(), k1);
+
+    // Counter blocks never overlap, whichever handle asks.
+    let a = store.reserve_counters(1000).await.unwrap();
+    let b = second.reserve_counters(1000).await.unwrap();
+    assert_eq!(a.end - a.start, 1000);
+    assert!(a.end <= b.start || b.end <= a.start, "{a:?} {b:?}");
+
+    // A batch: three new, a repeat and a conflict inside the batch.
+    let r1 = report(1, "k1", 1);
+    let r2 = report(2, "k2", 1);
+    let r3 = report(3, "k3", 1);
+    let r1_again = report(4, "k1", 1);
+    let r2_other = report(5, "k2", 2);
+    let out = store
+        .commit_intake(&[&r1, &r2, &r1_again, &r3, &r2_other])
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        vec![
+            IntakeOutcome::Created,
+            IntakeOutcome::Created,
+            IntakeOutcome::Duplicate {
+                tracking_id: r1.tracking_id.clone()
+            },
+            IntakeOutcome::Created,
+            IntakeOutcome::Conflict,
+        ]
+    );
+    assert_eq!(store.count_reports().await.unwrap(), 3);
+
+    // Across batches and handles: a retry is a duplicate, new content a conflict.
+    let out = second
+        .commit_intake(&[
+            &report(6, "k3", 1),
+            &report(7, "k1", 9),
+            &report(8, "k8", 1),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        vec![
+            IntakeOutcome::Duplicate {
+                tracking_id: r3.tracking_id.clone()
+            },
+            IntakeOutcome::Conflict,
+            IntakeOutcome::Created,
+        ]
+    );
+
+    // Racing commits of the same key from two handles: exactly one report.
+    let (ra, rb) = (report(20, "race", 1), report(21, "race", 1));
+    let (ba, bb) = ([&ra], [&rb]);
+    let (x, y) = tokio::join!(store.commit_intake(&ba), second.commit_intake(&bb));
+    let mut outcomes = vec![x.unwrap().remove(0), y.unwrap().remove(0)];
+    outcomes.sort_by_key(|o| matches!(o, IntakeOutcome::Created));
+    assert!(
+        matches!(outcomes[0], IntakeOutcome::Duplicate { .. }),
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes[1], IntakeOutcome::Created);
+    assert_eq!(store.count_reports().await.unwrap(), 5);
+
+    // Reading back.
+    let got = store
+        .report_by_tracking(&r2.tracking_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.id, 2);
+    assert_eq!(got.body, "laporan 2");
+    assert_eq!(got.latitude, Some(-6.9));
+    assert!(got.anonymous);
+    assert!(!got.confidential);
+    assert_eq!(got.updated_at, got.created_at);
+    assert!(store
+        .report_by_tracking("0000000000")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        store.report_by_id(3).await.unwrap().unwrap().tracking_id,
+        r3.tracking_id
+    );
+    let who = store.reporter(2).await.unwrap().unwrap();
+    assert_eq!(who.address.as_deref(), Some("+6281234567890"));
+    let ev = store.events(2).await.unwrap();
+    assert_eq!(
+        ev.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["diterima", "diteruskan"]
+    );
+    assert_eq!(ev[1].detail["n"], 2);
+    let att = store.attachments(2).await.unwrap();
+    assert_eq!(att.len(), 1);
+    assert_eq!(att[0].sha256, "09".repeat(32));
+    assert!(att[0].in_database);
+
+    // Queue: reports 1, 2, 3, 8 and the race winner each put one item in kemenkes.
+    assert_eq!(
+        store.queue_depths().await.unwrap(),
+        vec![("kemenkes".to_string(), 5)]
+    );
+    let now = 10_000;
+    let first = store.lease("kemenkes", 3, now, now + 500).await.unwrap();
+    assert_eq!(first.len(), 3);
+    assert!(first.windows(2).all(|w| w[0].item_id < w[1].item_id));
+    assert!(first
+        .iter()
+        .all(|i| i.deliveries == 1 && i.lease_until == now + 500));
+    // Leased items are not handed out again while the lease holds…
+    let rest = second
+        .lease("kemenkes", 10, now + 1, now + 501)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 2);
+    assert!(store
+        .lease("kemenkes", 10, now + 2, now + 502)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .lease("other", 10, now, now + 1)
+        .await
+        .unwrap()
+        .is_empty());
+    // …and come back once it ends, unless acknowledged.
+    assert_eq!(
+        store
+            .ack("kemenkes", first[0].item_id, now + 3)
+            .await
+            .unwrap(),
+        AckOutcome::Acked
+    );
+    assert_eq!(
+        store
+            .ack("kemenkes", first[0].item_id, now + 4)
+            .await
+            .unwrap(),
+        AckOutcome::AlreadyAcked
+    );
+    assert_eq!(
+        store.ack("other", first[1].item_id, now).await.unwrap(),
+        AckOutcome::NotFound
+    );
+    assert_eq!(
+        store.ack("kemenkes", 999_999, now).await.unwrap(),
+        AckOutcome::NotFound
+    );
+    let again = store
+        .lease("kemenkes", 10, now + 600, now + 1200)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 4);
+    assert!(again.iter().all(|i| i.item_id != first[0].item_id));
+    assert!(again.iter().any(|i| i.deliveries == 2));
+    assert_eq!(
+        store.queue_depths().await.unwrap(),
+        vec![("kemenkes".to_string(), 4)]
+    );
+
+    // Tokens: stored hashed by the caller, revocable.
+    store
+        .add_agency_token("kemenkes", b"hash-1", 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        second.agency_for_token(b"hash-1").await.unwrap().as_deref(),
+        Some("kemenkes")
+    );
+    assert_eq!(store.agency_for_token(b"hash-2").await.unwrap(), None);
+    assert_eq!(store.revoke_agency_tokens("kemenkes", 2).await.unwrap(), 1);
+    assert_eq!(store.agency_for_token(b"hash-1").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn story_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let a = open(&url, 4).await.unwrap();
+    a.migrate().await.unwrap();
+    let b = open(&url, 4).await.unwrap();
+    story(a.clone(), b.clone()).await;
+    a.close().await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn story_on_postgres() {
+    let Some(db) = FreshDb::create().await else {
+        return;
+    };
+    let a = open(&db.url, 4).await.unwrap();
+    a.migrate().await.unwrap();
+    let b = open(&db.url, 4).await.unwrap();
+    story(a.clone(), b.clone()).await;
+    a.close().await;
+    b.close().await;
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn every_sqlite_connection_is_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = SqliteStore::connect(&url, 5).await.unwrap();
+    // Hold every connection of the pool at once, so each is asked.
+    let mut conns = Vec::new();
+    for _ in 0..5 {
+        conns.push(store.pool().acquire().await.unwrap());
+    }
+    for c in conns.iter_mut() {
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut **c)
+            .await
+            .unwrap();
+        assert_eq!(sync, 2, "synchronous=FULL is 2");
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut **c)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+}

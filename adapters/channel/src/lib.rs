@@ -68,11 +68,21 @@ impl fmt::Display for Channel {
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Address {
     /// A phone number as the channel gave it; the core normalises it to E.164.
-    Phone { number: String },
-    Email { address: String },
-    Twitter { user_id: String, handle: String },
+    Phone {
+        number: String,
+    },
+    Email {
+        address: String,
+    },
+    Twitter {
+        user_id: String,
+        handle: String,
+    },
     /// A user of a partner system that submitted the report by webhook.
-    Partner { source: String, user_id: String },
+    Partner {
+        source: String,
+        user_id: String,
+    },
 }
 
 impl fmt::Debug for Address {

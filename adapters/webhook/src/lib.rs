@@ -93,7 +93,11 @@ pub fn router(config: WebhookConfig, intake: IntakeHandle) -> Router {
 }
 
 fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (status, Json(json!({"error": code, "message": message.into()}))).into_response()
+    (
+        status,
+        Json(json!({"error": code, "message": message.into()})),
+    )
+        .into_response()
 }
 
 fn field_error(status: StatusCode, field: &str, message: impl Into<String>) -> Response {

@@ -115,7 +115,10 @@ pub fn parse(
     }
     if let Some(kind) = &parsed.kind {
         if !KINDS.contains(&kind.as_str()) {
-            return Err(invalid("kind", format!("must be one of {}", KINDS.join(", "))));
+            return Err(invalid(
+                "kind",
+                format!("must be one of {}", KINDS.join(", ")),
+            ));
         }
     }
     let location = match parsed.location {
@@ -128,7 +131,10 @@ pub fn parse(
             }
             if let Some(lon) = l.longitude {
                 if !(-180.0..=180.0).contains(&lon) {
-                    return Err(invalid("location.longitude", "must be between -180 and 180"));
+                    return Err(invalid(
+                        "location.longitude",
+                        "must be between -180 and 180",
+                    ));
                 }
             }
             if l.latitude.is_some() != l.longitude.is_some() {
@@ -136,7 +142,10 @@ pub fn parse(
             }
             if let Some(code) = &l.region_code {
                 if code.is_empty() || !code.chars().all(|c| c.is_ascii_digit() || c == '.') {
-                    return Err(invalid("location.region_code", "is a Kemendagri code like 32.73"));
+                    return Err(invalid(
+                        "location.region_code",
+                        "is a Kemendagri code like 32.73",
+                    ));
                 }
             }
             Some(Location {
@@ -263,17 +272,26 @@ mod tests {
         assert_eq!(field(p(r#"{"text":"x","anonymus":true}"#)), "anonymus");
         assert_eq!(field(p(r#"{"text":"x","kind":"pujian"}"#)), "kind");
         assert_eq!(
-            field(p(r#"{"text":"x","location":{"latitude":91,"longitude":0}}"#)),
+            field(p(
+                r#"{"text":"x","location":{"latitude":91,"longitude":0}}"#
+            )),
             "location.latitude"
         );
         assert_eq!(
-            field(p(r#"{"text":"x","attachments":[{"filename":"a","content_type":"t","data_base64":"%%"}]}"#)),
+            field(p(
+                r#"{"text":"x","attachments":[{"filename":"a","content_type":"t","data_base64":"%%"}]}"#
+            )),
             "attachments[0].data_base64"
         );
         assert_eq!(
-            field(p(r#"{"text":"x","attachments":[{"filename":"a","content_type":"t","data_base64":"aGVsbG8gd29ybGQ="}]}"#)),
+            field(p(
+                r#"{"text":"x","attachments":[{"filename":"a","content_type":"t","data_base64":"aGVsbG8gd29ybGQ="}]}"#
+            )),
             "attachments[0]"
         );
-        assert_eq!(field(p(&format!(r#"{{"text":"{}"}}"#, "a".repeat(101)))), "text");
+        assert_eq!(
+            field(p(&format!(r#"{{"text":"{}"}}"#, "a".repeat(101)))),
+            "text"
+        );
     }
 }

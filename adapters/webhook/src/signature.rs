@@ -127,7 +127,11 @@ pub fn verify(
         };
         for secret in secrets {
             // verify_slice compares in constant time.
-            if secret.mac(id, ts_raw.trim(), body).verify_slice(&tag).is_ok() {
+            if secret
+                .mac(id, ts_raw.trim(), body)
+                .verify_slice(&tag)
+                .is_ok()
+            {
                 return Ok(());
             }
         }
@@ -219,7 +223,13 @@ mod tests {
         let ts = SPEC_TS.to_string();
         let h = hdrs(SPEC_ID, &ts, &header);
         assert_eq!(
-            verify(&h, SPEC_BODY.as_bytes(), &[old.clone(), new.clone()], SPEC_TS, 300),
+            verify(
+                &h,
+                SPEC_BODY.as_bytes(),
+                &[old.clone(), new.clone()],
+                SPEC_TS,
+                300
+            ),
             Ok(())
         );
         // The old secret alone does not validate the new signature.

@@ -106,7 +106,10 @@ fn a_place_name_points_at_its_local_government() {
     let d = decide("Jalan rusak di Kota Bandung sudah 3 bulan");
     assert_eq!(d.agency.as_deref(), Some("kota-32.73"));
     assert_eq!(d.category.as_deref(), Some("jalan"));
-    assert!(d.confidence < 0.9, "a place is not enough to forward: {d:?}");
+    assert!(
+        d.confidence < 0.9,
+        "a place is not enough to forward: {d:?}"
+    );
     // A bare name shared by two governments is ambiguous.
     let d = decide("jalan berlubang di bandung");
     assert_eq!(d.suggestions.len(), 2);
