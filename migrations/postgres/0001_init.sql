@@ -46,6 +46,9 @@ CREATE TABLE message_keys (
     report_id    BIGINT NOT NULL REFERENCES reports (id) DEFERRABLE INITIALLY DEFERRED,
     PRIMARY KEY (channel, dedupe_key)
 );
+-- Every foreign key gets an index on its column: with a deferred violation
+-- outstanding, SQLite looks up children of each new parent row.
+CREATE INDEX message_keys_report ON message_keys (report_id);
 
 -- Who reported: kept apart from the report so it can be protected apart.
 CREATE TABLE reporters (
@@ -89,6 +92,7 @@ CREATE TABLE agency_queue (
     acked_at     BIGINT
 );
 CREATE INDEX agency_queue_pending ON agency_queue (agency, id) WHERE acked_at IS NULL;
+CREATE INDEX agency_queue_report ON agency_queue (report_id);
 
 CREATE TABLE agency_tokens (
     token_hash  BYTEA PRIMARY KEY,
