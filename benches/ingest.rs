@@ -118,8 +118,14 @@ burst = 1000000
         n
     });
     println!();
-    println!("{:<28} {:>12} {:>10} {:>10} {:>8}", "run", "req/s", "p50 ms", "p99 ms", "errors");
-    for (name, r) in [("baseline GET /healthz", &base), ("signed reports (201)", &ingest)] {
+    println!(
+        "{:<28} {:>12} {:>10} {:>10} {:>8}",
+        "run", "req/s", "p50 ms", "p99 ms", "errors"
+    );
+    for (name, r) in [
+        ("baseline GET /healthz", &base),
+        ("signed reports (201)", &ingest),
+    ] {
         println!(
             "{:<28} {:>12.0} {:>10.2} {:>10.2} {:>8}",
             name,
@@ -137,9 +143,16 @@ burst = 1000000
     println!(
         "acknowledged {} reports; the store holds {stored}: {}",
         ingest.ok,
-        if stored as u64 == ingest.ok { "all durable" } else { "MISMATCH" }
+        if stored as u64 == ingest.ok {
+            "all durable"
+        } else {
+            "MISMATCH"
+        }
     );
-    assert_eq!(stored as u64, ingest.ok, "every acknowledged report must be stored");
+    assert_eq!(
+        stored as u64, ingest.ok,
+        "every acknowledged report must be stored"
+    );
 }
 
 async fn drive(addr: SocketAddr, connections: usize, length: Duration, reports: bool) -> Run {
@@ -220,7 +233,8 @@ async fn read_response(stream: &mut TcpStream, buf: &mut [u8]) -> u16 {
                 .lines()
                 .find_map(|l| {
                     let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse().unwrap())
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse().unwrap())
                 })
                 .unwrap_or(0);
             while have < end + 4 + len {

@@ -13,8 +13,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use lapor::routing::{directory::BUILTIN_AGENCIES, rules::BUILTIN_RULES, Catalog, Router, Stated};
 
 const SYLLABLES: [&str; 24] = [
-    "ba", "ka", "ma", "ra", "su", "ti", "lo", "ne", "pu", "ga", "da", "wi", "jo", "se", "ha",
-    "ri", "to", "mu", "ke", "la", "no", "pa", "si", "yu",
+    "ba", "ka", "ma", "ra", "su", "ti", "lo", "ne", "pu", "ga", "da", "wi", "jo", "se", "ha", "ri",
+    "to", "mu", "ke", "la", "no", "pa", "si", "yu",
 ];
 
 /// A made-up word, distinct for distinct `n` (base-24 digits as syllables).

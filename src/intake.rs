@@ -382,7 +382,11 @@ async fn commit(store: &dyn Store, batch: &mut Vec<Pending>, metrics: &Metrics) 
     let reports: Vec<&NewReport> = batch.iter().map(|p| &p.report).collect();
     let started = std::time::Instant::now();
     let result = store.commit_intake(&reports).await;
-    tracing::debug!(reports = reports.len(), took_us = started.elapsed().as_micros() as u64, "Committed a batch.");
+    tracing::debug!(
+        reports = reports.len(),
+        took_us = started.elapsed().as_micros() as u64,
+        "Committed a batch."
+    );
     metrics.add("lapord_intake_batches_total", "", 1);
     metrics.add("lapord_intake_batch_reports_total", "", batch.len() as u64);
     match result {
