@@ -21,6 +21,72 @@ use crate::settings::{resolve_secret, ChannelConfig, Settings, WebhookChannel};
 use crate::store::{self, Store};
 use crate::systemd;
 
+/// A start-up failure the operator must fix in the configuration or the key
+/// files; `lapord` exits 78 on it, so systemd does not restart in a loop.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// Loads the identity keyring the settings name, checks it can open what the
+/// store holds, and (for the embedded default only, on a store with no sealed
+/// identities) generates it. Then seals any plaintext left by schema version 1.
+pub async fn identity_keys(
+    settings: &Settings,
+    store: &dyn Store,
+) -> anyhow::Result<crate::privacy::KeyringHandle> {
+    use crate::privacy::{KeyError, Keyring, KeyringHandle};
+    let path = settings.identity_key_path();
+    let in_use = store.identity_key_ids().await?;
+    let keyring = match Keyring::load(&path) {
+        Ok(k) => k,
+        Err(KeyError::Missing(_)) if settings.identity_key_is_default() && in_use.is_empty() => {
+            let k = Keyring::generate();
+            k.create_file(&path)
+                .map_err(|e| ConfigError(e.to_string()))?;
+            tracing::warn!(
+                path = %path.display(),
+                "Generated a new identity key. BACK IT UP NOW, APART FROM THE DATABASE: without it no reporter identity can ever be read again, and whoever holds it with a database copy can read them all."
+            );
+            k
+        }
+        Err(KeyError::Missing(p)) if !in_use.is_empty() => {
+            return Err(ConfigError(format!(
+                "identity key file {} is missing but the store holds identities sealed under key(s) {}; restore the key file from its backup (a new key would make them unreadable)",
+                p.display(),
+                in_use.iter().map(|k| format!("{k:08x}")).collect::<Vec<_>>().join(", ")
+            ))
+            .into())
+        }
+        Err(e) => return Err(ConfigError(format!("store.identity_key: {e}")).into()),
+    };
+    let missing: Vec<String> = in_use
+        .iter()
+        .filter(|id| {
+            u32::try_from(**id)
+                .ok()
+                .and_then(|id| keyring.get(id))
+                .is_none()
+        })
+        .map(|id| format!("{id:08x}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ConfigError(format!(
+            "store.identity_key: {} does not hold key(s) {} that sealed identities in this store; wrong key file?",
+            path.display(),
+            missing.join(", ")
+        ))
+        .into());
+    }
+    if crate::privacy::keys::too_open(&path) {
+        tracing::warn!(path = %path.display(), "The identity key file is readable by others than its owner; chmod 600 it.");
+    }
+    let sealed = crate::privacy::upgrade::seal_legacy(store, &keyring).await?;
+    if sealed > 0 {
+        tracing::warn!(reports = sealed, "Sealed the plaintext identities of reports stored before identity protection, and compacted the store.");
+    }
+    Ok(KeyringHandle::new(path, keyring))
+}
+
 /// Opens the store the settings name, creating the data directory, and
 /// applies migrations.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
@@ -42,12 +108,17 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let catalog = Catalog::load(&settings.routing)
         .map_err(|p| anyhow::anyhow!("routing configuration: {p:?}"))?;
+    crate::privacy::mask::set_reveal(settings.log.reveal_identities_dangerously);
+    for w in settings.warnings() {
+        tracing::warn!(key = %w.key, "Dangerous setting: {}", w.message);
+    }
     let store = open_store(&settings).await?;
     tracing::info!(
         backend = store.backend(),
         reports = store.count_reports().await.unwrap_or(-1),
         "Store open and migrated."
     );
+    let keys = Arc::new(identity_keys(&settings, &*store).await?);
     let metrics = Arc::new(Metrics::default());
     let directory = Arc::new(catalog.directory.clone());
     let router = Arc::new(Router::new(catalog));
@@ -56,6 +127,7 @@ pub async fn run(
     let (intake, writer) = IntakeService::start(
         store.clone(),
         router,
+        keys.clone(),
         metrics.clone(),
         IntakeConfig {
             forward_threshold: settings.routing.forward_threshold,
@@ -70,6 +142,8 @@ pub async fn run(
     let channels = build_channels(&settings, &handle)?;
     let state = Arc::new(AppState {
         store: store.clone(),
+        keys: keys.clone(),
+        status_limits: http::StatusLimits::new(&settings.status, &settings.http.trusted_proxies),
         directory,
         metrics,
         lease: Duration::from_secs(settings.queue.lease_secs),
@@ -84,12 +158,16 @@ pub async fn run(
     let stop = CancellationToken::new();
     let tasks = TaskTracker::new();
     tasks.spawn(watchdog(store.clone(), stop.clone()));
+    tasks.spawn(housekeeping(state.clone(), stop.clone()));
     let addr = listener.local_addr()?;
     let server_stop = stop.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { server_stop.cancelled().await })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { server_stop.cancelled().await })
+        .await
     });
     state.ready.store(true, Ordering::SeqCst);
     systemd::notify("READY=1");
@@ -196,6 +274,27 @@ async fn watchdog(store: Arc<dyn Store>, stop: CancellationToken) {
                 match tokio::time::timeout(every, store.ping()).await {
                     Ok(Ok(())) => systemd::notify("WATCHDOG=1"),
                     _ => tracing::warn!("Store did not answer; withholding the systemd watchdog ping."),
+                }
+            }
+        }
+    }
+}
+
+/// Once a second: reload the identity keyring if it changed (a rotation), and
+/// forget idle rate-limit state.
+async fn housekeeping(state: Arc<AppState>, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut n = 0u64;
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {
+                if let Err(e) = state.keys.refresh() {
+                    tracing::error!(error = %e, "Cannot reload the identity keyring; keeping the keys in use.");
+                }
+                n += 1;
+                if n % 60 == 0 {
+                    state.status_limits.housekeeping();
                 }
             }
         }

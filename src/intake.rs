@@ -14,16 +14,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use lapor_channel::{Address, InboundMessage, Intake, IntakeError, Receipt};
+use lapor_channel::{InboundMessage, Intake, IntakeError, Receipt};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio_util::sync::CancellationToken;
 
+use crate::identity;
 use crate::metrics::Metrics;
 use crate::model::{Kind, State};
+use crate::privacy::cipher::{self, Field};
+use crate::privacy::KeyringHandle;
 use crate::routing::{Router, Stated};
-use crate::store::{IntakeOutcome, NewAttachment, NewEvent, NewReport, NewReporter, Store};
+use crate::store::{IntakeOutcome, NewAttachment, NewEvent, NewReport, Store};
 use crate::tracking::Minter;
 
 /// How many tracking counters a daemon reserves at a time.
@@ -57,6 +60,7 @@ struct Pending {
 /// The daemon's implementation of the adapters' [`Intake`].
 pub struct IntakeService {
     router: Arc<Router>,
+    keys: Arc<KeyringHandle>,
     minter: Minter,
     counters: Mutex<Range<i64>>,
     store: Arc<dyn Store>,
@@ -71,6 +75,7 @@ impl IntakeService {
     pub async fn start(
         store: Arc<dyn Store>,
         router: Arc<Router>,
+        keys: Arc<KeyringHandle>,
         metrics: Arc<Metrics>,
         cfg: IntakeConfig,
     ) -> Result<(Arc<IntakeService>, tokio::task::JoinHandle<()>), crate::store::StoreError> {
@@ -86,6 +91,7 @@ impl IntakeService {
         ));
         let svc = Arc::new(IntakeService {
             router,
+            keys,
             minter: Minter::new(&key),
             counters: Mutex::new(0..0),
             store,
@@ -117,7 +123,7 @@ impl IntakeService {
 
     async fn prepare(&self, msg: InboundMessage) -> Result<(NewReport, &'static str), IntakeError> {
         let now = now_ms();
-        let reporter = reporter_of(&msg)?;
+        let identity = identity::identity_of(&msg)?;
         let stated_kind = msg.kind.as_deref().and_then(|k| k.parse::<Kind>().ok());
         let region = msg.location.as_ref().and_then(|l| l.region_code.as_deref());
         let decision = self.router.decide(
@@ -189,6 +195,17 @@ impl IntakeService {
         } else {
             (State::Diterima, vec![])
         };
+        // Seal the identity with the report's id as associated data.
+        let keys = self.keys.get();
+        let reporter = identity.as_ref().map(|i| identity::seal(&keys, counter, i));
+        let channel = msg.channel.as_str();
+        tracing::debug!(
+            tracking_id = %tracking,
+            channel,
+            reporter = identity.as_ref().map_or("-".to_string(), |i| i.masked()),
+            anonymous = msg.anonymous,
+            "Prepared a report."
+        );
         let routing_outcome = match (&decision.agency, forward) {
             (_, true) => "forwarded",
             (Some(_), false) => "verification",
@@ -197,9 +214,15 @@ impl IntakeService {
         let report = NewReport {
             id: counter,
             tracking_id: tracking.to_string(),
-            channel: msg.channel.as_str().into(),
-            message_id: msg.message_id.clone(),
-            dedupe_key: Sha256::digest(msg.message_id.as_bytes()).to_vec(),
+            channel: channel.into(),
+            message_id_enc: cipher::seal(
+                &keys,
+                Field::MessageId,
+                counter,
+                msg.message_id.as_bytes(),
+            ),
+            identity_key_id: i64::from(keys.active().0),
+            dedupe_key: identity::message_key(&keys, channel, &msg.message_id),
             fingerprint: msg.fingerprint.map(|f| f.to_vec()),
             kind: decision.kind.as_str().into(),
             category: decision.category.clone(),
@@ -248,65 +271,6 @@ async fn store_file(dir: &std::path::Path, sha: &[u8; 32], bytes: &[u8]) -> std:
     f.sync_all().await?;
     tokio::fs::rename(&tmp, &path).await?;
     Ok(())
-}
-
-/// Normalises the reporter's addresses and says how to store them.
-fn reporter_of(msg: &InboundMessage) -> Result<Option<NewReporter>, IntakeError> {
-    let r = &msg.reporter;
-    if r.address.is_none() && r.name.is_none() && r.contacts.is_empty() && msg.raw.is_none() {
-        return Ok(None);
-    }
-    let (address_kind, address) = match &r.address {
-        None => ("none".to_string(), None),
-        Some(a) => {
-            let (k, v) = address_value(a, true)?;
-            (k.to_string(), Some(v))
-        }
-    };
-    let contacts = if r.contacts.is_empty() {
-        None
-    } else {
-        let mut list = Vec::new();
-        for c in &r.contacts {
-            let (k, v) = address_value(c, false)?;
-            list.push(json!({"kind": k, "value": v}));
-        }
-        Some(serde_json::Value::Array(list).to_string())
-    };
-    Ok(Some(NewReporter {
-        address_kind,
-        address,
-        name: r.name.clone(),
-        contacts,
-        raw: msg.raw.clone(),
-    }))
-}
-
-/// (kind, normalised value). A primary phone address that is not a number
-/// (an alphanumeric SMS sender) is kept as given; a volunteered contact that is
-/// not a number is refused.
-fn address_value(a: &Address, primary: bool) -> Result<(&'static str, String), IntakeError> {
-    Ok(match a {
-        Address::Phone { number } => match crate::phone::normalise(number) {
-            Ok(n) => ("phone", n),
-            Err(_) if primary => ("phone", number.clone()),
-            Err(e) => {
-                return Err(IntakeError::Invalid {
-                    field: "reporter.phone".into(),
-                    reason: e.to_string(),
-                })
-            }
-        },
-        Address::Email { address } => ("email", address.trim().to_lowercase()),
-        Address::Twitter { user_id, handle } => (
-            "twitter",
-            json!({"user_id": user_id, "handle": handle}).to_string(),
-        ),
-        Address::Partner { source, user_id } => (
-            "partner",
-            json!({"source": source, "user_id": user_id}).to_string(),
-        ),
-    })
 }
 
 impl Intake for IntakeService {

@@ -8,10 +8,13 @@
 
 pub mod daemon;
 pub mod http;
+pub mod identity;
 pub mod intake;
 pub mod metrics;
 pub mod model;
+pub mod ops;
 pub mod phone;
+pub mod privacy;
 pub mod routing;
 pub mod settings;
 pub mod store;

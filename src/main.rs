@@ -58,14 +58,47 @@ enum Command {
         #[command(subcommand)]
         command: WebhookCommand,
     },
+    /// The identity keyring that seals reporters' identities.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Who looked at protected identities, when and why.
+    Audit {
+        /// How many of the latest entries to show.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a new keyring file (mode 0600). Default path: store.identity_key,
+    /// or <data_dir>/identity.key. Never overwrites.
+    Generate {
+        /// Where to write it instead.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Add a new key, re-seal every identity under it while the daemon runs,
+    /// then retire the old keys. Back up the keyring file afterwards.
+    Rotate,
 }
 
 #[derive(Subcommand)]
 enum ReportCommand {
-    /// Show a report: state, agency, reporter, events (JSON).
+    /// Show a report: state, agency, reporter, events (JSON). An anonymous
+    /// reporter's identity is withheld unless --reason is given; that view is
+    /// recorded in the audit log.
     Show {
         /// The tracking ID (spaces, dashes, dots and a leading # are fine).
         tracking_id: String,
+        /// Why you need to see an anonymous reporter's identity (audited).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Who you are, for the audit log. Default: operator:$SUDO_USER or $USER.
+        #[arg(long)]
+        actor: Option<String>,
     },
 }
 
@@ -111,6 +144,9 @@ fn main() -> ExitCode {
         Command::Webhook { command } => report(webhook(command)),
         Command::CheckConfig => match load_checked(cli.config.as_deref()) {
             Ok(s) => {
+                for w in s.warnings() {
+                    eprintln!("lapord: WARNING {w}");
+                }
                 println!(
                     "configuration OK ({})",
                     s.source_file
@@ -144,7 +180,11 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("lapord: {e:#}");
-            ExitCode::FAILURE
+            if e.downcast_ref::<lapor::daemon::ConfigError>().is_some() {
+                ExitCode::from(EXIT_CONFIG)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -197,28 +237,60 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Report {
-            command: ReportCommand::Show { tracking_id },
+            command:
+                ReportCommand::Show {
+                    tracking_id,
+                    reason,
+                    actor,
+                },
         } => {
-            let id = lapor::tracking::parse(&tracking_id)
-                .map_err(|e| anyhow::anyhow!("{tracking_id:?} is not a tracking ID: {e}"))?;
-            let catalog = lapor::routing::Catalog::load(&settings.routing)
-                .map_err(|p| anyhow::anyhow!("routing configuration: {p:?}"))?;
-            let store = lapor::daemon::open_store(&settings).await?;
-            let Some(r) = store.report_by_tracking(&id.to_string()).await? else {
-                anyhow::bail!("no report with tracking ID {id}");
-            };
-            let reporter = store.reporter(r.id).await?;
-            let attachments = store.attachments(r.id).await?;
-            let events = store.events(r.id).await?;
-            let view = lapor::views::operator_view(
-                &r,
-                reporter.as_ref(),
-                &attachments,
-                &events,
-                &catalog.directory,
-            );
+            let actor = actor.unwrap_or_else(lapor::ops::default_actor);
+            let view =
+                lapor::ops::report_show(&settings, &tracking_id, reason.as_deref(), &actor).await?;
             println!("{}", serde_json::to_string_pretty(&view)?);
-            store.close().await;
+            Ok(())
+        }
+        Command::Audit { limit } => {
+            for e in lapor::ops::audit(&settings, limit).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    lapor::views::rfc3339(e.at),
+                    e.actor,
+                    e.action,
+                    e.tracking_id.as_deref().unwrap_or("-"),
+                    e.reason
+                );
+            }
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Generate { out },
+        } => {
+            let path = out.unwrap_or_else(|| settings.identity_key_path());
+            let id = lapor::ops::keys_generate(&path)?;
+            println!("wrote keyring {} (key {id:08x}, mode 0600)", path.display());
+            eprintln!(
+                "Back it up APART from the database: without it no reporter identity can be read."
+            );
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let r = lapor::ops::keys_rotate(&settings, std::time::Duration::from_secs(3)).await?;
+            println!(
+                "rotated: key {:08x} active, {} report(s) re-sealed, retired {}",
+                r.new,
+                r.resealed,
+                r.old
+                    .iter()
+                    .map(|k| format!("{k:08x}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            eprintln!(
+                "Back up the keyring file again: the old backup no longer opens new identities."
+            );
             Ok(())
         }
         Command::Agency {

@@ -4,9 +4,10 @@
 
 use serde_json::{json, Value};
 
+use crate::identity::Identity;
 use crate::model::State;
 use crate::routing::Directory;
-use crate::store::{AttachmentRecord, ReportRecord, ReporterRecord};
+use crate::store::{AttachmentRecord, ReportRecord};
 
 pub fn rfc3339(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
@@ -48,7 +49,7 @@ pub fn public_status(r: &ReportRecord, dir: &Directory) -> Option<Value> {
 /// What an agency receives. The reporter appears only when not anonymous.
 pub fn agency_payload(
     r: &ReportRecord,
-    reporter: Option<&ReporterRecord>,
+    reporter: Option<&Identity>,
     attachments: &[AttachmentRecord],
     dir: &Directory,
 ) -> Value {
@@ -56,7 +57,7 @@ pub fn agency_payload(
     let reporter = if r.anonymous {
         Value::Null
     } else {
-        reporter.map_or(Value::Null, reporter_json)
+        reporter.map_or(Value::Null, Identity::to_json)
     };
     json!({
         "tracking_id": r.tracking_id,
@@ -86,24 +87,12 @@ pub fn agency_payload(
     })
 }
 
-fn reporter_json(p: &ReporterRecord) -> Value {
-    let parse = |s: &Option<String>| -> Value {
-        s.as_deref()
-            .map(|v| serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string())))
-            .unwrap_or(Value::Null)
-    };
-    json!({
-        "address_kind": p.address_kind,
-        "address": parse(&p.address),
-        "name": p.name,
-        "contacts": parse(&p.contacts),
-    })
-}
-
-/// What an operator sees with `lapord report show`: everything.
+/// What an operator sees with `lapord report show`: everything; `reporter` is
+/// the opened identity, or a note saying why it is withheld.
 pub fn operator_view(
     r: &ReportRecord,
-    reporter: Option<&ReporterRecord>,
+    reporter: Value,
+    message_id: Value,
     attachments: &[AttachmentRecord],
     events: &[crate::store::EventRecord],
     dir: &Directory,
@@ -118,12 +107,12 @@ pub fn operator_view(
         "weight": r.weight,
         "agency": agency_json(dir, r.agency.as_deref()),
         "channel": r.channel,
-        "message_id": r.message_id,
+        "message_id": message_id,
         "anonymous": r.anonymous,
         "confidential": r.confidential,
         "text": r.body,
         "location": {"region_code": r.region_code, "latitude": r.latitude, "longitude": r.longitude},
-        "reporter": reporter.map_or(Value::Null, reporter_json),
+        "reporter": reporter,
         "attachments": attachments,
         "routing": serde_json::from_str::<Value>(&r.routing).unwrap_or(Value::Null),
         "received_at": rfc3339(r.received_at),

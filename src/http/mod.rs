@@ -4,7 +4,9 @@
 //! Errors are JSON (`{"error": code, "message": …}`); store errors are logged
 //! and answered 503 without their text.
 
+mod limits;
 mod queue;
+pub use limits::StatusLimits;
 pub use queue::token_hash;
 mod status;
 
@@ -27,6 +29,8 @@ use crate::store::Store;
 /// What handlers share.
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub keys: Arc<crate::privacy::KeyringHandle>,
+    pub status_limits: StatusLimits,
     pub directory: Arc<Directory>,
     pub metrics: Arc<Metrics>,
     pub lease: Duration,

@@ -90,7 +90,17 @@ async fn lease(
             None
         } else {
             match state.store.reporter(report.id).await {
-                Ok(r) => r,
+                Ok(None) => None,
+                Ok(Some(rec)) => match state
+                    .keys
+                    .with_reload(|k| crate::identity::open(k, report.id, &rec))
+                {
+                    Ok(i) => Some(i),
+                    Err(e) => {
+                        tracing::error!(tracking_id = %report.tracking_id, error = %e, "Cannot open a reporter identity for an agency; the item is withheld.");
+                        continue;
+                    }
+                },
                 Err(e) => return store_error(e),
             }
         };

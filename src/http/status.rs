@@ -1,11 +1,14 @@
 //! `GET /v1/reports/{tracking_id}`: the public status, for anyone with the ID.
 //! A confidential report answers exactly as an unknown one; a malformed ID is
-//! told apart from an unknown one.
+//! told apart from an unknown one. Rate limited per client and per ID, misses
+//! harder (`limits`).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -25,23 +28,55 @@ pub fn not_found() -> Response {
     )
 }
 
-async fn status(State(state): State<Arc<AppState>>, Path(raw): Path<String>) -> Response {
-    let id = match tracking::parse(&raw) {
+fn too_many(wait: Duration) -> Response {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut r = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("too many lookups; retry after {secs} s"),
+    );
+    r.headers_mut()
+        .insert("retry-after", HeaderValue::from(secs.max(1)));
+    r
+}
+
+async fn status(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+) -> Response {
+    let limits = &state.status_limits;
+    let client = limits.client(peer, &headers);
+    let parsed = tracking::parse(&raw);
+    let key = parsed.as_ref().ok().map(|id| id.to_string());
+    if let Err(wait) = limits.admit(client, key.as_deref()) {
+        state.metrics.add("lapord_status_refused_total", "", 1);
+        return too_many(wait);
+    }
+    let miss = |answer: Response| match limits.miss(client) {
+        Ok(()) => answer,
+        Err(wait) => {
+            state.metrics.add("lapord_status_refused_total", "", 1);
+            too_many(wait)
+        }
+    };
+    let id = match parsed {
         Ok(id) => id,
         Err(e) => {
-            return error(
+            return miss(error(
                 StatusCode::BAD_REQUEST,
                 "malformed_tracking_id",
                 e.to_string(),
-            )
+            ))
         }
     };
     match state.store.report_by_tracking(&id.to_string()).await {
         Err(e) => store_error(e),
-        Ok(None) => not_found(),
+        Ok(None) => miss(not_found()),
         Ok(Some(r)) => match crate::views::public_status(&r, &state.directory) {
             Some(v) => Json(v).into_response(),
-            None => not_found(),
+            None => miss(not_found()),
         },
     }
 }

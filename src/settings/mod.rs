@@ -25,6 +25,7 @@ pub const CHECKOUT_PATH: &str = "config/lapord.toml";
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     pub http: Http,
+    pub status: Status,
     pub store: Store,
     pub intake: Intake,
     pub routing: Routing,
@@ -45,6 +46,17 @@ pub struct Http {
     pub listen: String,
     pub public_url: String,
     pub request_timeout_secs: u64,
+    pub trusted_proxies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Status {
+    pub per_client_per_minute: u32,
+    pub per_client_burst: u32,
+    pub misses_per_client_per_minute: u32,
+    pub misses_burst: u32,
+    pub per_report_per_minute: u32,
+    pub per_report_burst: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -54,6 +66,7 @@ pub struct Store {
     pub max_connections: u32,
     pub attachments: String,
     pub max_attachment_bytes: usize,
+    pub identity_key: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -79,6 +92,7 @@ pub struct Queue {
 pub struct Log {
     pub format: String,
     pub level: String,
+    pub reveal_identities_dangerously: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -189,6 +203,7 @@ pub fn load(
             .list_separator(",")
             .with_list_parse_key("routing.agencies")
             .with_list_parse_key("routing.rules")
+            .with_list_parse_key("http.trusted_proxies")
             .try_parsing(true)
             .source(Some(env)),
     );
@@ -222,6 +237,43 @@ impl Settings {
             ),
             None => PathBuf::from("lapord-data"),
         }
+    }
+
+    /// The identity keyring file, with the documented default applied.
+    pub fn identity_key_path(&self) -> PathBuf {
+        match self.store.identity_key.strip_prefix("file:") {
+            Some(p) => PathBuf::from(p),
+            None if self.store.identity_key.is_empty() => self.data_dir().join("identity.key"),
+            None => PathBuf::from(&self.store.identity_key),
+        }
+    }
+
+    /// True when the keyring is the generated default in the data directory.
+    pub fn identity_key_is_default(&self) -> bool {
+        self.store.identity_key.is_empty()
+    }
+
+    /// Settings that are valid but dangerous, said at every start and by
+    /// `check-config`.
+    pub fn warnings(&self) -> Vec<Problem> {
+        let mut w = Vec::new();
+        if self.log.reveal_identities_dangerously {
+            w.push(Problem {
+                key: "log.reveal_identities_dangerously".into(),
+                message: "is true: reporters' phone numbers, emails and handles are written to the logs IN CLEAR".into(),
+            });
+        }
+        let key = self.identity_key_path();
+        if key.exists() && crate::privacy::keys::too_open(&key) {
+            w.push(Problem {
+                key: "store.identity_key".into(),
+                message: format!(
+                    "{} is readable by others than its owner; chmod 600 it",
+                    key.display()
+                ),
+            });
+        }
+        w
     }
 
     /// The database URL, with the documented default applied.

@@ -71,6 +71,49 @@ impl Settings {
                 "must be \"files\" or \"database\"".into(),
             );
         }
+        if !self.store.identity_key.is_empty() {
+            if !self.store.identity_key.starts_with("file:") {
+                bad(
+                    "store.identity_key",
+                    "must be empty (generated in the data directory) or file:/path".into(),
+                );
+            } else if let Err(e) = crate::privacy::Keyring::load(&self.identity_key_path()) {
+                bad("store.identity_key", e.to_string());
+            }
+        } else if self.identity_key_path().exists() {
+            if let Err(e) = crate::privacy::Keyring::load(&self.identity_key_path()) {
+                bad("store.identity_key", e.to_string());
+            }
+        }
+        for (i, p) in self.http.trusted_proxies.iter().enumerate() {
+            if p.parse::<std::net::IpAddr>().is_err() {
+                bad(
+                    &format!("http.trusted_proxies[{i}]"),
+                    "not an IP address".into(),
+                );
+            }
+        }
+        for (key, v) in [
+            (
+                "status.per_client_per_minute",
+                self.status.per_client_per_minute,
+            ),
+            ("status.per_client_burst", self.status.per_client_burst),
+            (
+                "status.misses_per_client_per_minute",
+                self.status.misses_per_client_per_minute,
+            ),
+            ("status.misses_burst", self.status.misses_burst),
+            (
+                "status.per_report_per_minute",
+                self.status.per_report_per_minute,
+            ),
+            ("status.per_report_burst", self.status.per_report_burst),
+        ] {
+            if v == 0 {
+                bad(key, "must be at least 1".into());
+            }
+        }
         if self.intake.batch_max == 0 {
             bad("intake.batch_max", "must be at least 1".into());
         }

@@ -52,8 +52,12 @@ pub struct NewReport {
     pub id: i64,
     pub tracking_id: String,
     pub channel: String,
-    pub message_id: String,
-    /// Deduplication key of (channel, message id): unique in the store.
+    /// The channel's message id, sealed (it can lead back to a person: a tweet
+    /// or DM id).
+    pub message_id_enc: Vec<u8>,
+    /// The key the report's identity fields are sealed under.
+    pub identity_key_id: i64,
+    /// Deduplication key of (channel, message id), a blind index: unique in the store.
     pub dedupe_key: Vec<u8>,
     pub fingerprint: Option<Vec<u8>>,
     pub kind: String,
@@ -78,17 +82,17 @@ pub struct NewReport {
     pub enqueue: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
+/// A reporter as stored: every identifying field sealed (see `privacy`), the
+/// address also as a blind index.
+#[derive(Debug, Clone, Default)]
 pub struct NewReporter {
     /// phone, email, twitter, partner, or none.
     pub address_kind: String,
-    /// The normalised address (E.164, lowercased email, user id…), JSON for
-    /// compound ones.
-    pub address: Option<String>,
-    pub name: Option<String>,
-    /// Further contacts, JSON.
-    pub contacts: Option<String>,
-    pub raw: Option<Vec<u8>>,
+    pub address_enc: Option<Vec<u8>>,
+    pub address_index: Option<Vec<u8>>,
+    pub name_enc: Option<Vec<u8>>,
+    pub contacts_enc: Option<Vec<u8>>,
+    pub raw_enc: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone)]
@@ -128,7 +132,8 @@ pub struct ReportRecord {
     pub id: i64,
     pub tracking_id: String,
     pub channel: String,
-    pub message_id: String,
+    pub message_id_enc: Option<Vec<u8>>,
+    pub identity_key_id: Option<i64>,
     pub kind: String,
     pub category: Option<String>,
     pub body: String,
@@ -146,12 +151,59 @@ pub struct ReportRecord {
     pub routing: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A stored reporter: sealed fields, opened by `identity::open_reporter`.
+#[derive(Debug, Clone, Default)]
 pub struct ReporterRecord {
     pub address_kind: String,
+    pub address_enc: Option<Vec<u8>>,
+    pub name_enc: Option<Vec<u8>>,
+    pub contacts_enc: Option<Vec<u8>>,
+    pub raw_enc: Option<Vec<u8>>,
+}
+
+/// A report's identity as written by the code before identity protection
+/// (schema version 1): plaintext, to be sealed by the upgrade.
+#[derive(Debug, Clone)]
+pub struct LegacyIdentity {
+    pub report_id: i64,
+    pub channel: String,
+    pub message_id: String,
+    pub address_kind: Option<String>,
     pub address: Option<String>,
     pub name: Option<String>,
     pub contacts: Option<String>,
+    pub raw: Option<Vec<u8>>,
+}
+
+/// A report's sealed identity, for re-encryption under a new key.
+#[derive(Debug, Clone)]
+pub struct SealedIdentity {
+    pub report_id: i64,
+    pub key_id: i64,
+    pub message_id_enc: Option<Vec<u8>>,
+    pub reporter: Option<ReporterRecord>,
+}
+
+/// New sealed values for a report's identity.
+#[derive(Debug, Clone)]
+pub struct IdentityWrite {
+    pub report_id: i64,
+    /// Only write if the report is still under this key (`None`: still plaintext).
+    pub expected_key_id: Option<i64>,
+    pub key_id: i64,
+    pub message_id_enc: Vec<u8>,
+    pub reporter: Option<NewReporter>,
+    /// A new deduplication key for the report's message key, when it changes.
+    pub dedupe_key: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub tracking_id: Option<String>,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -224,6 +276,23 @@ pub trait Store: Send + Sync + 'static {
     async fn agency_for_token(&self, token_hash: &[u8]) -> Result<Option<String>>;
     /// Reports in the store (all states).
     async fn count_reports(&self) -> Result<i64>;
+    /// Reports whose reporter address has this blind index: (tracking ID, state).
+    async fn reports_by_address_index(&self, index: &[u8]) -> Result<Vec<(String, String)>>;
+    /// Identity key ids that sealed something in the store.
+    async fn identity_key_ids(&self) -> Result<Vec<i64>>;
+    /// Up to `limit` reports whose identity is still plaintext (schema version 1).
+    async fn legacy_identities(&self, limit: i64) -> Result<Vec<LegacyIdentity>>;
+    /// Up to `limit` reports sealed under a key other than `current`.
+    async fn identities_not_under(&self, current: i64, limit: i64) -> Result<Vec<SealedIdentity>>;
+    /// Writes new sealed values if the report is still as expected; false if not.
+    async fn write_identity(&self, w: &IdentityWrite) -> Result<bool>;
+    /// Rewrites the database so that freed pages keep nothing (SQLite: VACUUM
+    /// and a truncating WAL checkpoint; PostgreSQL: VACUUM FULL of the tables
+    /// that held identities).
+    async fn compact(&self) -> Result<()>;
+    async fn append_audit(&self, entry: &AuditRecord) -> Result<()>;
+    /// The latest `limit` audit entries, oldest first.
+    async fn audit_entries(&self, limit: i64) -> Result<Vec<AuditRecord>>;
 }
 
 /// Opens the store a URL names. SQLite files are created on first start.

@@ -39,5 +39,10 @@ impl_sql_store!(
     PgStore,
     sqlx::Postgres,
     "postgres",
-    "FOR UPDATE SKIP LOCKED"
+    "FOR UPDATE SKIP LOCKED",
+    [
+        "VACUUM FULL reports",
+        "VACUUM FULL reporters",
+        "VACUUM FULL message_keys"
+    ]
 );

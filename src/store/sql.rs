@@ -5,7 +5,7 @@
 //! compiled implementation of the trait.
 
 macro_rules! impl_sql_store {
-    ($Store:ident, $DB:ty, $backend:literal, $skip_locked:literal) => {
+    ($Store:ident, $DB:ty, $backend:literal, $skip_locked:literal, $compact:expr) => {
         #[async_trait::async_trait]
         impl $crate::store::Store for $Store {
             fn backend(&self) -> &'static str {
@@ -149,18 +149,13 @@ macro_rules! impl_sql_store {
             }
 
             async fn reporter(&self, report_id: i64) -> $crate::store::Result<Option<$crate::store::ReporterRecord>> {
-                let row: Option<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
-                    "SELECT address_kind, address, name, contacts FROM reporters WHERE report_id = $1",
+                let row: Option<ReporterRow> = sqlx::query_as(
+                    "SELECT address_kind, address_enc, name_enc, contacts_enc, raw_enc FROM reporters WHERE report_id = $1",
                 )
                 .bind(report_id)
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(row.map(|(address_kind, address, name, contacts)| $crate::store::ReporterRecord {
-                    address_kind,
-                    address,
-                    name,
-                    contacts,
-                }))
+                Ok(row.map(reporter_record))
             }
 
             async fn attachments(&self, report_id: i64) -> $crate::store::Result<Vec<$crate::store::AttachmentRecord>> {
@@ -299,9 +294,182 @@ macro_rules! impl_sql_store {
             async fn count_reports(&self) -> $crate::store::Result<i64> {
                 Ok(sqlx::query_scalar("SELECT COUNT(*) FROM reports").fetch_one(&self.pool).await?)
             }
+
+            async fn reports_by_address_index(&self, index: &[u8]) -> $crate::store::Result<Vec<(String, String)>> {
+                Ok(sqlx::query_as(
+                    "SELECT r.tracking_id, r.state FROM reporters p JOIN reports r ON r.id = p.report_id \
+                     WHERE p.address_index = $1 ORDER BY r.received_at",
+                )
+                .bind(index)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn identity_key_ids(&self) -> $crate::store::Result<Vec<i64>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT DISTINCT identity_key_id FROM reports WHERE identity_key_id IS NOT NULL ORDER BY 1",
+                )
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn legacy_identities(&self, limit: i64) -> $crate::store::Result<Vec<$crate::store::LegacyIdentity>> {
+                let rows: Vec<(i64, String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<Vec<u8>>)> =
+                    sqlx::query_as(
+                        "SELECT r.id, r.channel, r.message_id, p.address_kind, p.address, p.name, p.contacts, p.raw \
+                         FROM reports r LEFT JOIN reporters p ON p.report_id = r.id \
+                         WHERE r.identity_key_id IS NULL ORDER BY r.id LIMIT $1",
+                    )
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(report_id, channel, message_id, address_kind, address, name, contacts, raw)| {
+                        $crate::store::LegacyIdentity {
+                            report_id,
+                            channel,
+                            message_id,
+                            address_kind,
+                            address,
+                            name,
+                            contacts,
+                            raw,
+                        }
+                    })
+                    .collect())
+            }
+
+            async fn identities_not_under(
+                &self,
+                current: i64,
+                limit: i64,
+            ) -> $crate::store::Result<Vec<$crate::store::SealedIdentity>> {
+                let rows: Vec<(i64, i64, Option<Vec<u8>>, Option<String>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>)> =
+                    sqlx::query_as(
+                        "SELECT r.id, r.identity_key_id, r.message_id_enc, p.address_kind, p.address_enc, p.name_enc, \
+                         p.contacts_enc, p.raw_enc FROM reports r LEFT JOIN reporters p ON p.report_id = r.id \
+                         WHERE r.identity_key_id IS NOT NULL AND r.identity_key_id <> $1 ORDER BY r.id LIMIT $2",
+                    )
+                    .bind(current)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(report_id, key_id, message_id_enc, kind, address_enc, name_enc, contacts_enc, raw_enc)| {
+                        $crate::store::SealedIdentity {
+                            report_id,
+                            key_id,
+                            message_id_enc,
+                            reporter: kind.map(|address_kind| $crate::store::ReporterRecord {
+                                address_kind,
+                                address_enc,
+                                name_enc,
+                                contacts_enc,
+                                raw_enc,
+                            }),
+                        }
+                    })
+                    .collect())
+            }
+
+            async fn write_identity(&self, w: &$crate::store::IdentityWrite) -> $crate::store::Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE reports SET message_id = '', message_id_enc = $1, identity_key_id = $2 \
+                     WHERE id = $3 AND identity_key_id IS NOT DISTINCT FROM $4",
+                )
+                .bind(&w.message_id_enc)
+                .bind(w.key_id)
+                .bind(w.report_id)
+                .bind(w.expected_key_id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                if let Some(p) = &w.reporter {
+                    sqlx::query(
+                        "UPDATE reporters SET address = NULL, name = NULL, contacts = NULL, raw = NULL, \
+                         address_enc = $1, address_index = $2, name_enc = $3, contacts_enc = $4, raw_enc = $5 \
+                         WHERE report_id = $6",
+                    )
+                    .bind(&p.address_enc)
+                    .bind(&p.address_index)
+                    .bind(&p.name_enc)
+                    .bind(&p.contacts_enc)
+                    .bind(&p.raw_enc)
+                    .bind(w.report_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if let Some(key) = &w.dedupe_key {
+                    sqlx::query("UPDATE message_keys SET dedupe_key = $1 WHERE report_id = $2")
+                        .bind(key)
+                        .bind(w.report_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn compact(&self) -> $crate::store::Result<()> {
+                for statement in $compact {
+                    sqlx::query(statement).execute(&self.pool).await?;
+                }
+                Ok(())
+            }
+
+            async fn append_audit(&self, e: &$crate::store::AuditRecord) -> $crate::store::Result<()> {
+                sqlx::query("INSERT INTO audit_log (at, actor, action, tracking_id, reason) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(e.at)
+                    .bind(&e.actor)
+                    .bind(&e.action)
+                    .bind(&e.tracking_id)
+                    .bind(&e.reason)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn audit_entries(&self, limit: i64) -> $crate::store::Result<Vec<$crate::store::AuditRecord>> {
+                let mut rows: Vec<(i64, i64, String, String, Option<String>, String)> = sqlx::query_as(
+                    "SELECT id, at, actor, action, tracking_id, reason FROM audit_log ORDER BY id DESC LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.reverse();
+                Ok(rows
+                    .into_iter()
+                    .map(|(_, at, actor, action, tracking_id, reason)| $crate::store::AuditRecord {
+                        at,
+                        actor,
+                        action,
+                        tracking_id,
+                        reason,
+                    })
+                    .collect())
+            }
         }
 
-        const REPORT_SELECT: &str = "SELECT id, tracking_id, channel, message_id, kind, category, body, \
+        type ReporterRow = (String, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
+
+        fn reporter_record(
+            (address_kind, address_enc, name_enc, contacts_enc, raw_enc): ReporterRow,
+        ) -> $crate::store::ReporterRecord {
+            $crate::store::ReporterRecord {
+                address_kind,
+                address_enc,
+                name_enc,
+                contacts_enc,
+                raw_enc,
+            }
+        }
+
+        const REPORT_SELECT: &str = "SELECT id, tracking_id, channel, message_id_enc, identity_key_id, kind, category, body, \
             region_code, latitude, longitude, received_at, created_at, updated_at, state, agency, weight, \
             anonymous, confidential, routing FROM reports";
 
@@ -313,7 +481,8 @@ macro_rules! impl_sql_store {
                 id: r.try_get("id")?,
                 tracking_id: r.try_get("tracking_id")?,
                 channel: r.try_get("channel")?,
-                message_id: r.try_get("message_id")?,
+                message_id_enc: r.try_get("message_id_enc")?,
+                identity_key_id: r.try_get("identity_key_id")?,
                 kind: r.try_get("kind")?,
                 category: r.try_get("category")?,
                 body: r.try_get("body")?,
@@ -339,15 +508,17 @@ macro_rules! impl_sql_store {
         ) -> $crate::store::Result<()> {
             for chunk in new.chunks(400) {
                 let mut q = sqlx::QueryBuilder::<$DB>::new(
-                    "INSERT INTO reports (id, tracking_id, channel, message_id, kind, category, body, \
-                     region_code, latitude, longitude, received_at, created_at, updated_at, state, agency, \
-                     weight, anonymous, confidential, routing) ",
+                    "INSERT INTO reports (id, tracking_id, channel, message_id, message_id_enc, identity_key_id, \
+                     kind, category, body, region_code, latitude, longitude, received_at, created_at, updated_at, \
+                     state, agency, weight, anonymous, confidential, routing) ",
                 );
                 q.push_values(chunk, |mut b, r| {
                     b.push_bind(r.id)
                         .push_bind(&r.tracking_id)
                         .push_bind(&r.channel)
-                        .push_bind(&r.message_id)
+                        .push_bind("")
+                        .push_bind(&r.message_id_enc)
+                        .push_bind(r.identity_key_id)
                         .push_bind(&r.kind)
                         .push_bind(&r.category)
                         .push_bind(&r.body)
@@ -371,15 +542,17 @@ macro_rules! impl_sql_store {
                     .collect();
                 if !reporters.is_empty() {
                     let mut q = sqlx::QueryBuilder::<$DB>::new(
-                        "INSERT INTO reporters (report_id, address_kind, address, name, contacts, raw) ",
+                        "INSERT INTO reporters (report_id, address_kind, address_enc, address_index, name_enc, \
+                         contacts_enc, raw_enc) ",
                     );
                     q.push_values(&reporters, |mut b, (id, p)| {
                         b.push_bind(*id)
                             .push_bind(&p.address_kind)
-                            .push_bind(&p.address)
-                            .push_bind(&p.name)
-                            .push_bind(&p.contacts)
-                            .push_bind(&p.raw);
+                            .push_bind(&p.address_enc)
+                            .push_bind(&p.address_index)
+                            .push_bind(&p.name_enc)
+                            .push_bind(&p.contacts_enc)
+                            .push_bind(&p.raw_enc);
                     });
                     q.build().execute(&mut **tx).await?;
                 }

@@ -1,6 +1,7 @@
 //! SQLite: the embedded default. One file in the data directory, WAL, and
 //! `synchronous=FULL` on every pooled connection, so that a committed (and so
-//! acknowledged) report survives power loss.
+//! acknowledged) report survives power loss. `secure_delete` is on, so what is
+//! overwritten (a plaintext identity sealed by the upgrade) leaves no copy.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -25,6 +26,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
+            // Deleted and overwritten content is zeroed, so an old identity does
+            // not linger in free pages.
+            .pragma("secure_delete", "ON")
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
@@ -43,4 +47,10 @@ impl SqliteStore {
     }
 }
 
-impl_sql_store!(SqliteStore, sqlx::Sqlite, "sqlite", "");
+impl_sql_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    "sqlite",
+    "",
+    ["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"]
+);

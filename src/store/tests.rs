@@ -13,7 +13,8 @@ fn report(id: i64, key: &str, fingerprint: u8) -> NewReport {
         id,
         tracking_id: format!("{:010}", 1_000_000_000 + id),
         channel: "webhook".into(),
-        message_id: key.into(),
+        message_id_enc: format!("sealed:{key}").into_bytes(),
+        identity_key_id: 7,
         dedupe_key: key.as_bytes().to_vec(),
         fingerprint: Some(vec![fingerprint; 32]),
         kind: "pengaduan".into(),
@@ -32,10 +33,11 @@ fn report(id: i64, key: &str, fingerprint: u8) -> NewReport {
         routing: "{}".into(),
         reporter: Some(NewReporter {
             address_kind: "phone".into(),
-            address: Some("+6281234567890".into()),
-            name: Some("Budi".into()),
-            contacts: None,
-            raw: None,
+            address_enc: Some(b"sealed-address".to_vec()),
+            address_index: Some(vec![id as u8 % 2; 32]),
+            name_enc: Some(b"sealed-name".to_vec()),
+            contacts_enc: None,
+            raw_enc: Some(vec![1, 2, 3]),
         }),
         attachments: vec![NewAttachment {
             filename: "a.jpg".into(),
@@ -157,7 +159,16 @@ async fn story(store: Arc<dyn Store>, second: Arc<dyn Store>) {
         r3.tracking_id
     );
     let who = store.reporter(2).await.unwrap().unwrap();
-    assert_eq!(who.address.as_deref(), Some("+6281234567890"));
+    assert_eq!(who.address_enc.as_deref(), Some(&b"sealed-address"[..]));
+    assert_eq!(who.raw_enc.as_deref(), Some(&[1u8, 2, 3][..]));
+    assert_eq!(got.message_id_enc.as_deref(), Some(&b"sealed:k2"[..]));
+    assert_eq!(got.identity_key_id, Some(7));
+    // Blind-index lookup: reports 2, 8 and the race winner are even (index 0s)…
+    let even = store.reports_by_address_index(&[0; 32]).await.unwrap();
+    assert!(even
+        .iter()
+        .any(|(t, s)| *t == r2.tracking_id && s == "diteruskan"));
+    assert!(even.iter().all(|(t, _)| *t != r1.tracking_id));
     let ev = store.events(2).await.unwrap();
     assert_eq!(
         ev.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
@@ -230,6 +241,72 @@ async fn story(store: Arc<dyn Store>, second: Arc<dyn Store>) {
     assert_eq!(
         store.queue_depths().await.unwrap(),
         vec![("kemenkes".to_string(), 4)]
+    );
+
+    // Identity maintenance: key ids in use, re-sealing conditionally.
+    assert_eq!(store.identity_key_ids().await.unwrap(), vec![7]);
+    assert!(store.legacy_identities(10).await.unwrap().is_empty());
+    let under_old = store.identities_not_under(8, 2).await.unwrap();
+    assert_eq!(under_old.len(), 2);
+    assert_eq!(under_old[0].report_id, 1);
+    assert_eq!(under_old[0].key_id, 7);
+    let write = |expected| IdentityWrite {
+        report_id: 1,
+        expected_key_id: expected,
+        key_id: 8,
+        message_id_enc: b"resealed".to_vec(),
+        reporter: Some(NewReporter {
+            address_kind: "phone".into(),
+            address_enc: Some(b"resealed-address".to_vec()),
+            address_index: Some(vec![1; 32]),
+            ..Default::default()
+        }),
+        dedupe_key: None,
+    };
+    assert!(
+        !store.write_identity(&write(Some(6))).await.unwrap(),
+        "not under 6"
+    );
+    assert!(
+        !store.write_identity(&write(None)).await.unwrap(),
+        "not plaintext"
+    );
+    assert!(store.write_identity(&write(Some(7))).await.unwrap());
+    assert!(
+        !second.write_identity(&write(Some(7))).await.unwrap(),
+        "already moved"
+    );
+    assert_eq!(store.identity_key_ids().await.unwrap(), vec![7, 8]);
+    assert_eq!(
+        store
+            .reporter(1)
+            .await
+            .unwrap()
+            .unwrap()
+            .address_enc
+            .as_deref(),
+        Some(&b"resealed-address"[..])
+    );
+    assert_eq!(store.identities_not_under(8, 100).await.unwrap().len(), 4);
+    store.compact().await.unwrap();
+
+    // Audit log.
+    for i in 0..3 {
+        store
+            .append_audit(&AuditRecord {
+                at: i,
+                actor: "operator:test".into(),
+                action: "reveal_anonymous_identity".into(),
+                tracking_id: Some(r2.tracking_id.clone()),
+                reason: format!("reason {i}"),
+            })
+            .await
+            .unwrap();
+    }
+    let audit = second.audit_entries(2).await.unwrap();
+    assert_eq!(
+        audit.iter().map(|a| a.reason.as_str()).collect::<Vec<_>>(),
+        ["reason 1", "reason 2"]
     );
 
     // Tokens: stored hashed by the caller, revocable.
