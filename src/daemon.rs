@@ -293,7 +293,7 @@ async fn housekeeping(state: Arc<AppState>, stop: CancellationToken) {
                     tracing::error!(error = %e, "Cannot reload the identity keyring; keeping the keys in use.");
                 }
                 n += 1;
-                if n % 60 == 0 {
+                if n.is_multiple_of(60) {
                     state.status_limits.housekeeping();
                 }
             }

@@ -284,6 +284,29 @@ impl KeyringHandle {
     }
 }
 
+impl KeyringHandle {
+    /// Runs `f` with the current keys; if it meets a key id it does not know
+    /// (another process rotated), reloads the file once and tries again.
+    pub fn with_reload<T>(
+        &self,
+        f: impl Fn(&Keyring) -> Result<T, super::CipherError>,
+    ) -> Result<T, super::CipherError> {
+        match f(&self.get()) {
+            Err(super::CipherError::UnknownKey(id)) => {
+                if let Err(e) = self.refresh() {
+                    tracing::error!(error = %e, "Cannot reload the identity keyring.");
+                }
+                let keys = self.get();
+                if keys.get(id).is_none() {
+                    return Err(super::CipherError::UnknownKey(id));
+                }
+                f(&keys)
+            }
+            other => other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,28 +346,5 @@ mod tests {
             Keyring::load(Path::new("/nonexistent/identity.key")),
             Err(KeyError::Missing(_))
         ));
-    }
-}
-
-impl KeyringHandle {
-    /// Runs `f` with the current keys; if it meets a key id it does not know
-    /// (another process rotated), reloads the file once and tries again.
-    pub fn with_reload<T>(
-        &self,
-        f: impl Fn(&Keyring) -> Result<T, super::CipherError>,
-    ) -> Result<T, super::CipherError> {
-        match f(&self.get()) {
-            Err(super::CipherError::UnknownKey(id)) => {
-                if let Err(e) = self.refresh() {
-                    tracing::error!(error = %e, "Cannot reload the identity keyring.");
-                }
-                let keys = self.get();
-                if keys.get(id).is_none() {
-                    return Err(super::CipherError::UnknownKey(id));
-                }
-                f(&keys)
-            }
-            other => other,
-        }
     }
 }
