@@ -149,6 +149,13 @@ impl Identity {
                 .ok()
                 .and_then(|v| v["handle"].as_str().map(mask::handle))
                 .unwrap_or_else(|| "@***".into()),
+            "partner" => serde_json::from_str::<Value>(a)
+                .ok()
+                .and_then(|v| {
+                    let source = v["source"].as_str()?.to_string();
+                    Some(format!("{source}:{}", mask::opaque(v["user_id"].as_str()?)))
+                })
+                .unwrap_or_else(|| mask::opaque(a)),
             _ => mask::opaque(a),
         }
     }

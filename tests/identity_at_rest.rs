@@ -112,7 +112,11 @@ pub fn assert_clean(what: &str, bytes: &[u8]) {
     let lower = bytes.to_ascii_lowercase();
     for (name, needle) in needles() {
         let n = needle.to_ascii_lowercase();
-        assert!(!find(&lower, &n), "{name} found in {what} (as {:?})", String::from_utf8_lossy(&needle));
+        assert!(
+            !find(&lower, &n),
+            "{name} found in {what} (as {:?})",
+            String::from_utf8_lossy(&needle)
+        );
     }
 }
 
@@ -133,24 +137,57 @@ fn messages() -> Vec<InboundMessage> {
         received_at_ms: 1_790_000_000_000,
         raw: None,
     };
-    let mut sms = base(Channel::Sms, "SM:3:261120175024", "Jalan rusak di Kota Bandung");
-    sms.reporter.address = Some(Address::Phone { number: "+6281234567890".into() });
+    let mut sms = base(
+        Channel::Sms,
+        "SM:3:261120175024",
+        "Jalan rusak di Kota Bandung",
+    );
+    sms.reporter.address = Some(Address::Phone {
+        number: "+6281234567890".into(),
+    });
     sms.raw = Some(format!("+CMGR: 0,,35\r\n{PDU}\r\n").into_bytes());
     let mut tw = base(Channel::Twitter, TWEET_ID, "#lapor obat kosong @kemenkes");
-    tw.reporter.address = Some(Address::Twitter { user_id: TWITTER_ID.into(), handle: HANDLE.into() });
+    tw.reporter.address = Some(Address::Twitter {
+        user_id: TWITTER_ID.into(),
+        handle: HANDLE.into(),
+    });
     tw.reporter.name = Some(NAMES[1].into());
-    tw.raw = Some(format!("{{\"id\":\"{TWEET_ID}\",\"author_id\":\"{TWITTER_ID}\",\"username\":\"{HANDLE}\"}}").into_bytes());
+    tw.raw = Some(
+        format!(
+            "{{\"id\":\"{TWEET_ID}\",\"author_id\":\"{TWITTER_ID}\",\"username\":\"{HANDLE}\"}}"
+        )
+        .into_bytes(),
+    );
     let mut mail = base(Channel::Email, MAIL_ID, "Pungli di kantor kelurahan");
-    mail.reporter.address = Some(Address::Email { address: EMAIL.into() });
+    mail.reporter.address = Some(Address::Email {
+        address: EMAIL.into(),
+    });
     mail.reporter.name = Some(NAMES[2].into());
     mail.anonymous = true;
-    mail.raw = Some(format!("From: {} <{EMAIL}>\r\nMessage-ID: {MAIL_ID}\r\n\r\nPungli.\r\n", NAMES[2]).into_bytes());
-    let mut wh = base(Channel::Webhook, "portal:msg_1", "Listrik padam tiga hari @pln");
-    wh.reporter.address = Some(Address::Partner { source: "portal".into(), user_id: PARTNER_UID.into() });
+    mail.raw = Some(
+        format!(
+            "From: {} <{EMAIL}>\r\nMessage-ID: {MAIL_ID}\r\n\r\nPungli.\r\n",
+            NAMES[2]
+        )
+        .into_bytes(),
+    );
+    let mut wh = base(
+        Channel::Webhook,
+        "portal:msg_1",
+        "Listrik padam tiga hari @pln",
+    );
+    wh.reporter.address = Some(Address::Partner {
+        source: "portal".into(),
+        user_id: PARTNER_UID.into(),
+    });
     wh.reporter.name = Some(NAMES[0].into());
     wh.reporter.contacts = vec![
-        Address::Phone { number: PHONE_CONTACT.into() },
-        Address::Email { address: EMAIL_CONTACT.into() },
+        Address::Phone {
+            number: PHONE_CONTACT.into(),
+        },
+        Address::Email {
+            address: EMAIL_CONTACT.into(),
+        },
     ];
     wh.confidential = true;
     vec![sms, tw, mail, wh]
@@ -212,7 +249,12 @@ async fn no_identity_in_the_sqlite_file_or_its_wal() {
     let ids = fill(store.clone(), keys.clone()).await;
     // Look while the WAL still holds the fresh pages, then again after close.
     let files = sqlite_files(dir.path());
-    assert!(files.iter().any(|(n, b)| n.ends_with("-wal") && !b.is_empty()), "expected a WAL");
+    assert!(
+        files
+            .iter()
+            .any(|(n, b)| n.ends_with("-wal") && !b.is_empty()),
+        "expected a WAL"
+    );
     for (name, bytes) in &files {
         assert_clean(name, bytes);
     }
@@ -239,7 +281,11 @@ fn pg_dump(url: &str) -> Vec<u8> {
         .arg(url)
         .output()
         .expect("pg_dump (Debian postgresql-client) is needed; scripts/test.sh installs it");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -253,7 +299,10 @@ async fn no_identity_in_a_pg_dump() {
     fill(store.clone(), Keyring::generate()).await;
     store.close().await;
     let dump = pg_dump(&db.url);
-    assert!(find(&dump, b"COPY public.reporters"), "the dump has the reporters table");
+    assert!(
+        find(&dump, b"COPY public.reporters"),
+        "the dump has the reporters table"
+    );
     assert_clean("pg_dump", &dump);
     db.drop().await;
 }
@@ -352,8 +401,14 @@ async fn legacy_fill(pool_url: &str, postgres: bool) {
                 let p = p.clone();
                 async move {
                     // Half of the plaintext in the main file, half still in the WAL.
-                    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&p).await.unwrap();
-                    sqlx::query("UPDATE reporters SET name = name WHERE report_id = 1").execute(&p).await.unwrap();
+                    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .execute(&p)
+                        .await
+                        .unwrap();
+                    sqlx::query("UPDATE reporters SET name = name WHERE report_id = 1")
+                        .execute(&p)
+                        .await
+                        .unwrap();
                 }
             }
         );
@@ -364,7 +419,10 @@ fn settings_for(data_dir: &Path, url: &str) -> lapor::settings::Settings {
     lapor::settings::load(
         None,
         vec![
-            ("LAPORD__STORE__DATA_DIR".into(), data_dir.display().to_string()),
+            (
+                "LAPORD__STORE__DATA_DIR".into(),
+                data_dir.display().to_string(),
+            ),
             ("LAPORD__STORE__URL".into(), url.to_string()),
         ],
     )
@@ -377,7 +435,10 @@ async fn a_plaintext_store_from_before_is_sealed_by_the_upgrade() {
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
     legacy_fill(&url, false).await;
     // The old store does hold the identities in clear: the search can see them.
-    let before: Vec<u8> = sqlite_files(dir.path()).into_iter().flat_map(|(_, b)| b).collect();
+    let before: Vec<u8> = sqlite_files(dir.path())
+        .into_iter()
+        .flat_map(|(_, b)| b)
+        .collect();
     assert!(find(&before, PARTNER_UID.as_bytes()));
     assert!(find(&before, b"+6281234567890"));
     // And the search itself fails on them (the test can fail).
@@ -385,8 +446,13 @@ async fn a_plaintext_store_from_before_is_sealed_by_the_upgrade() {
 
     let settings = settings_for(dir.path(), &url);
     let store = lapor::daemon::open_store(&settings).await.unwrap();
-    let keys = lapor::daemon::identity_keys(&settings, &*store).await.unwrap();
-    assert!(dir.path().join("identity.key").exists(), "the default key was generated");
+    let keys = lapor::daemon::identity_keys(&settings, &*store)
+        .await
+        .unwrap();
+    assert!(
+        dir.path().join("identity.key").exists(),
+        "the default key was generated"
+    );
     assert!(store.legacy_identities(10).await.unwrap().is_empty());
     let r = store.report_by_id(4).await.unwrap().unwrap();
     let rec = store.reporter(4).await.unwrap().unwrap();
@@ -399,11 +465,16 @@ async fn a_plaintext_store_from_before_is_sealed_by_the_upgrade() {
     }
     // A retry of an old message still finds its report (dedupe re-keyed).
     let store = lapor::daemon::open_store(&settings).await.unwrap();
-    let keys = lapor::daemon::identity_keys(&settings, &*store).await.unwrap();
+    let keys = lapor::daemon::identity_keys(&settings, &*store)
+        .await
+        .unwrap();
     let key = lapor::identity::message_key(&keys.get(), "twitter", TWEET_ID);
     let again = messages_as_new(&keys.get(), 2, key);
     let out = store.commit_intake(&[&again]).await.unwrap();
-    assert!(matches!(out[0], lapor::store::IntakeOutcome::Duplicate { .. }), "{out:?}");
+    assert!(
+        matches!(out[0], lapor::store::IntakeOutcome::Duplicate { .. }),
+        "{out:?}"
+    );
     store.close().await;
 }
 
@@ -412,7 +483,12 @@ fn messages_as_new(keys: &Keyring, id: i64, dedupe_key: Vec<u8>) -> lapor::store
         id: 1000 + id,
         tracking_id: "1111111111".into(),
         channel: "twitter".into(),
-        message_id_enc: lapor::privacy::cipher::seal(keys, lapor::privacy::cipher::Field::MessageId, 1000 + id, TWEET_ID.as_bytes()),
+        message_id_enc: lapor::privacy::cipher::seal(
+            keys,
+            lapor::privacy::cipher::Field::MessageId,
+            1000 + id,
+            TWEET_ID.as_bytes(),
+        ),
         identity_key_id: i64::from(keys.active().0),
         dedupe_key,
         fingerprint: None,
@@ -443,11 +519,16 @@ async fn a_plaintext_postgres_store_is_sealed_by_the_upgrade() {
         return;
     };
     legacy_fill(&db.url, true).await;
-    assert!(find(&pg_dump(&db.url), PARTNER_UID.as_bytes()), "plaintext before");
+    assert!(
+        find(&pg_dump(&db.url), PARTNER_UID.as_bytes()),
+        "plaintext before"
+    );
     let dir = tempfile::tempdir().unwrap();
     let settings = settings_for(dir.path(), &db.url);
     let store = lapor::daemon::open_store(&settings).await.unwrap();
-    lapor::daemon::identity_keys(&settings, &*store).await.unwrap();
+    lapor::daemon::identity_keys(&settings, &*store)
+        .await
+        .unwrap();
     store.close().await;
     assert_clean("pg_dump after the upgrade", &pg_dump(&db.url));
     db.drop().await;

@@ -151,14 +151,14 @@ async fn receive(
     let webhook_id = sig_headers.id.unwrap_or_default();
     if let Err(not_until) = source.limiter.check() {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
-        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
         let mut resp = error(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             format!("source {source_name} is over its rate; retry after {secs} s"),
         );
         resp.headers_mut()
-            .insert("retry-after", HeaderValue::from(secs.max(1)));
+            .insert("retry-after", HeaderValue::from(secs));
         return resp;
     }
     let message = match payload::parse(
