@@ -6,6 +6,10 @@
 //!
 //!     cargo bench --bench ingest                    # defaults: 64 connections, 10 s each
 //!     cargo bench --bench ingest -- --connections 128 --seconds 20
+//!     cargo bench --bench ingest -- --compare /path/to/other/lapord
+//!
+//! `--compare` also runs the same ingest against another lapord binary (say, a
+//! build of an earlier commit), twice each, alternating, and prints the ratio.
 //!
 //! Both runs share one machine with the daemon, so read the ratio, not the
 //! absolute numbers.
@@ -51,15 +55,20 @@ fn arg(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-fn main() {
-    let connections = arg("--connections", 64) as usize;
-    let seconds = arg("--seconds", 10);
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("lapord.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
+struct Daemon {
+    child: std::process::Child,
+    addr: SocketAddr,
+    dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    fn start(binary: &str) -> Daemon {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("lapord.toml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"
 [http]
 listen = "127.0.0.1:0"
 [store]
@@ -72,33 +81,74 @@ secret = "{SECRET}"
 rate_per_second = 1000000
 burst = 1000000
 "#,
-            dir.path().join("data").display()
-        ),
-    )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lapord"))
-        .args(["--config", config.to_str().unwrap(), "run"])
-        .env_remove("RUST_LOG")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
+                dir.path().join("data").display()
+            ),
+        )
         .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr: SocketAddr = loop {
-        let line = lines.next().expect("lapord exited").unwrap();
-        if line.contains("\"Listening.\"") {
-            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-            break v["addr"].as_str().unwrap().parse().unwrap();
-        }
-    };
-    std::thread::spawn(move || {
-        for l in lines.map_while(Result::ok) {
-            if std::env::var_os("INGEST_LOG").is_some() {
-                eprintln!("{l}");
+        let mut child = Command::new(binary)
+            .args(["--config", config.to_str().unwrap(), "run"])
+            .env_remove("RUST_LOG")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr: SocketAddr = loop {
+            let line = lines.next().expect("lapord exited").unwrap();
+            if line.contains("\"Listening.\"") {
+                let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+                break v["addr"].as_str().unwrap().parse().unwrap();
             }
-        }
-    });
+        };
+        std::thread::spawn(move || {
+            for l in lines.map_while(Result::ok) {
+                if std::env::var_os("INGEST_LOG").is_some() {
+                    eprintln!("{l}");
+                }
+            }
+        });
+        Daemon { child, addr, dir }
+    }
 
+    /// Stops the daemon and counts what its store holds.
+    fn stop(mut self, rt: &tokio::runtime::Runtime) -> i64 {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+        rt.block_on(async {
+            let url = format!(
+                "sqlite://{}",
+                self.dir.path().join("data/lapord.db").display()
+            );
+            let s = lapor::store::open(&url, 1).await.unwrap();
+            let n = s.count_reports().await.unwrap();
+            s.close().await;
+            n
+        })
+    }
+}
+
+fn print(name: &str, r: &Run) {
+    println!(
+        "{:<34} {:>12.0} {:>10.2} {:>10.2} {:>8}",
+        name,
+        r.rate(),
+        r.pct(0.5).as_secs_f64() * 1e3,
+        r.pct(0.99).as_secs_f64() * 1e3,
+        r.errors
+    );
+}
+
+fn main() {
+    let connections = arg("--connections", 64) as usize;
+    let seconds = arg("--seconds", 10);
+    let args: Vec<String> = std::env::args().collect();
+    let compare = args
+        .iter()
+        .position(|a| a == "--compare")
+        .and_then(|i| args.get(i + 1).cloned());
+    let ours = env!("CARGO_BIN_EXE_lapord");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -106,35 +156,17 @@ burst = 1000000
         .unwrap();
     let secs = Duration::from_secs(seconds);
     println!("lapord ingest benchmark: {connections} connections, {seconds} s per run, SQLite (WAL, synchronous=FULL)");
-    let base = rt.block_on(drive(addr, connections, secs, false));
-    let ingest = rt.block_on(drive(addr, connections, secs, true));
-    let _ = Command::new("kill").arg(child.id().to_string()).status();
-    let _ = child.wait();
-    let stored = rt.block_on(async {
-        let url = format!("sqlite://{}", dir.path().join("data/lapord.db").display());
-        let s = lapor::store::open(&url, 1).await.unwrap();
-        let n = s.count_reports().await.unwrap();
-        s.close().await;
-        n
-    });
     println!();
     println!(
-        "{:<28} {:>12} {:>10} {:>10} {:>8}",
+        "{:<34} {:>12} {:>10} {:>10} {:>8}",
         "run", "req/s", "p50 ms", "p99 ms", "errors"
     );
-    for (name, r) in [
-        ("baseline GET /healthz", &base),
-        ("signed reports (201)", &ingest),
-    ] {
-        println!(
-            "{:<28} {:>12.0} {:>10.2} {:>10.2} {:>8}",
-            name,
-            r.rate(),
-            r.pct(0.5).as_secs_f64() * 1e3,
-            r.pct(0.99).as_secs_f64() * 1e3,
-            r.errors
-        );
-    }
+    let d = Daemon::start(ours);
+    let base = rt.block_on(drive(d.addr, connections, secs, false));
+    print("baseline GET /healthz", &base);
+    let ingest = rt.block_on(drive(d.addr, connections, secs, true));
+    print("signed reports (201)", &ingest);
+    let stored = d.stop(&rt);
     println!();
     println!(
         "reports/s as a fraction of the /healthz baseline: {:.3}",
@@ -153,6 +185,32 @@ burst = 1000000
         stored as u64, ingest.ok,
         "every acknowledged report must be stored"
     );
+    if let Some(other) = compare {
+        println!();
+        println!("comparison with {other} (alternating, fresh store each run):");
+        let (mut a, mut b) = (vec![ingest.rate()], Vec::new());
+        for round in 0..2 {
+            let d = Daemon::start(&other);
+            let r = rt.block_on(drive(d.addr, connections, secs, true));
+            print(&format!("other, run {}", round + 1), &r);
+            assert_eq!(d.stop(&rt) as u64, r.ok);
+            b.push(r.rate());
+            if round == 0 {
+                let d = Daemon::start(ours);
+                let r = rt.block_on(drive(d.addr, connections, secs, true));
+                print("this build, run 2", &r);
+                assert_eq!(d.stop(&rt) as u64, r.ok);
+                a.push(r.rate());
+            }
+        }
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        println!(
+            "this build / other: {:.3} (mean of {} vs {} runs)",
+            mean(&a) / mean(&b),
+            a.len(),
+            b.len()
+        );
+    }
 }
 
 async fn drive(addr: SocketAddr, connections: usize, length: Duration, reports: bool) -> Run {

@@ -78,7 +78,7 @@ pub async fn identity_keys(
         .into());
     }
     if crate::privacy::keys::too_open(&path) {
-        tracing::warn!(path = %path.display(), "The identity key file is readable by others than its owner; chmod 600 it.");
+        tracing::warn!(path = %path.display(), "The identity key file is readable by everyone; chmod 600 (or 640 with the service group) it.");
     }
     let sealed = crate::privacy::upgrade::seal_legacy(store, &keyring).await?;
     if sealed > 0 {

@@ -472,3 +472,75 @@ fn check_config_lists_every_problem_and_exits_78() {
         lapor::settings::DEFAULT_TOML
     );
 }
+
+#[test]
+fn systemd_hears_ready_watchdog_and_stopping() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock_path = dir.path().join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut home = Home::new("");
+    home.env = vec![
+        ("NOTIFY_SOCKET".into(), sock_path.display().to_string()),
+        ("WATCHDOG_USEC".into(), "200000".into()),
+    ];
+    let mut d = home.start();
+    let mut buf = [0u8; 256];
+    let mut next = || {
+        let n = sock.recv(&mut buf).expect("a notification");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    assert_eq!(next(), "READY=1");
+    assert_eq!(
+        next(),
+        "WATCHDOG=1",
+        "pinged every WATCHDOG_USEC/2 while the store answers"
+    );
+    let (status, _) = d.sigterm();
+    assert!(status.success());
+    let mut rest = Vec::new();
+    while let Ok(n) = sock.recv(&mut buf) {
+        rest.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        if rest.last().unwrap() == "STOPPING=1" {
+            break;
+        }
+    }
+    assert_eq!(
+        rest.last().map(String::as_str),
+        Some("STOPPING=1"),
+        "{rest:?}"
+    );
+}
+
+#[test]
+fn migrate_applies_the_schema_without_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli(
+        &dir.path().join("none.toml"),
+        &[(
+            "LAPORD__STORE__DATA_DIR".into(),
+            dir.path().join("d").display().to_string(),
+        )],
+        &["migrate"],
+    );
+    // An explicit --config that does not exist is an error (exit 78)…
+    assert_eq!(out.status.code(), Some(78));
+    let cfg = dir.path().join("lapord.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[store]\ndata_dir = \"{}\"\n",
+            dir.path().join("d").display()
+        ),
+    )
+    .unwrap();
+    let out = cli(&cfg, &[], &["migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(0 reports)"));
+    assert!(dir.path().join("d/lapord.db").exists());
+}

@@ -226,10 +226,11 @@ impl Keyring {
     }
 }
 
-/// Whether a key file can be read by others than its owner.
+/// Whether a key file can be read by anyone beyond its owner and group (the
+/// service group may read it: `systemd/lapord.tmpfiles` sets 0640 root:lapord).
 pub fn too_open(path: &Path) -> bool {
     std::fs::metadata(path)
-        .map(|m| m.permissions().mode() & 0o077 != 0)
+        .map(|m| m.permissions().mode() & 0o007 != 0)
         .unwrap_or(false)
 }
 

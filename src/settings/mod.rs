@@ -268,7 +268,7 @@ impl Settings {
             w.push(Problem {
                 key: "store.identity_key".into(),
                 message: format!(
-                    "{} is readable by others than its owner; chmod 600 it",
+                    "{} is readable by everyone; chmod 600 it (640 if its group is the service group)",
                     key.display()
                 ),
             });
