@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod http;
 pub mod identity;
 pub mod intake;
+pub mod lookup;
 pub mod metrics;
 pub mod model;
 pub mod ops;

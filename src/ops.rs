@@ -36,7 +36,8 @@ pub async fn report_show(
     let store = open_store(settings).await?;
     let keys = identity_keys(settings, &*store).await?;
     let result = async {
-        let Some(r) = store.report_by_tracking(&id.to_string()).await? else {
+        let minter = crate::tracking::Minter::new(&store.tracking_key().await?);
+        let Some(r) = crate::lookup::report(&*store, &minter, id).await? else {
             anyhow::bail!("no report with tracking ID {id}");
         };
         let rec = store.reporter(r.id).await?;

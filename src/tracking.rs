@@ -145,6 +145,31 @@ impl Minter {
         x
     }
 
+    fn feistel_inverse(&self, y: u64) -> u64 {
+        let (mut l, mut r) = (y >> HALF_BITS, y & HALF_MASK);
+        for i in (0..ROUNDS).rev() {
+            let prev = r ^ self.round(i, l);
+            r = l;
+            l = prev;
+        }
+        (l << HALF_BITS) | r
+    }
+
+    /// The counter an ID was minted from: how a tracking ID finds its report
+    /// without an index on the IDs.
+    pub fn unmint(&self, id: TrackingId) -> Option<u64> {
+        let payload = id.0 / 10;
+        let mut x = payload.checked_sub(OFFSET)?;
+        if x >= DOMAIN {
+            return None;
+        }
+        x = self.feistel_inverse(x);
+        while x >= DOMAIN {
+            x = self.feistel_inverse(x);
+        }
+        Some(x)
+    }
+
     /// The ID for a counter. Distinct counters below 900,000,000 give distinct IDs.
     pub fn mint(&self, counter: u64) -> Option<TrackingId> {
         if counter >= DOMAIN {
@@ -246,6 +271,21 @@ mod tests {
             let mut t = s.clone();
             t.swap(pos, pos + 1);
             prop_assert!(parse(std::str::from_utf8(&t).unwrap()).is_err());
+        }
+
+        #[test]
+        fn unmint_inverts_mint(c in 0..DOMAIN) {
+            let m = minter();
+            prop_assert_eq!(m.unmint(m.mint(c).unwrap()), Some(c));
+        }
+
+        #[test]
+        fn every_valid_id_unmints_to_a_counter_that_mints_it(p in OFFSET..OFFSET + DOMAIN) {
+            let check = damm(&digits_of(p, LEN - 1));
+            let id = parse(&format!("{}{}", p, check)).unwrap();
+            let m = minter();
+            let c = m.unmint(id).unwrap();
+            prop_assert_eq!(m.mint(c), Some(id));
         }
 
         #[test]

@@ -259,7 +259,12 @@ async fn no_identity_in_the_sqlite_file_or_its_wal() {
         assert_clean(name, bytes);
     }
     // The identities are there, sealed: an operator with the key opens them.
-    let r = store.report_by_tracking(&ids[0]).await.unwrap().unwrap();
+    let minter = lapor::tracking::Minter::new(&store.tracking_key().await.unwrap());
+    let id0 = lapor::tracking::parse(&ids[0]).unwrap();
+    let r = lapor::lookup::report(&*store, &minter, id0)
+        .await
+        .unwrap()
+        .unwrap();
     let rec = store.reporter(r.id).await.unwrap().unwrap();
     let id = lapor::identity::open(&keys, r.id, &rec).unwrap();
     assert_eq!(id.address.as_deref(), Some("+6281234567890"));

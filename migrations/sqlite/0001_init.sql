@@ -15,7 +15,9 @@ INSERT INTO counters (name, next) VALUES ('report', 0);
 
 CREATE TABLE reports (
     id            INTEGER PRIMARY KEY,
-    tracking_id   TEXT NOT NULL UNIQUE,
+    -- Unique by construction: a keyed permutation of id (src/tracking.rs), which
+    -- is also how a tracking ID finds its row; no index needed.
+    tracking_id   TEXT NOT NULL,
     channel       TEXT NOT NULL,
     message_id    TEXT NOT NULL,
     kind          TEXT NOT NULL,

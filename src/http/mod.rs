@@ -30,6 +30,8 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub keys: Arc<crate::privacy::KeyringHandle>,
+    /// Inverts tracking IDs to row ids for lookups.
+    pub minter: crate::tracking::Minter,
     pub status_limits: StatusLimits,
     pub directory: Arc<Directory>,
     pub metrics: Arc<Metrics>,

@@ -71,7 +71,7 @@ async fn status(
             ))
         }
     };
-    match state.store.report_by_tracking(&id.to_string()).await {
+    match crate::lookup::report(&*state.store, &state.minter, id).await {
         Err(e) => store_error(e),
         Ok(None) => miss(not_found()),
         Ok(Some(r)) => match crate::views::public_status(&r, &state.directory) {

@@ -253,7 +253,6 @@ pub trait Store: Send + Sync + 'static {
     async fn reserve_counters(&self, n: i64) -> Result<Range<i64>>;
     /// Commits a batch in one transaction; one outcome per report, in order.
     async fn commit_intake(&self, batch: &[&NewReport]) -> Result<Vec<IntakeOutcome>>;
-    async fn report_by_tracking(&self, tracking_id: &str) -> Result<Option<ReportRecord>>;
     async fn report_by_id(&self, id: i64) -> Result<Option<ReportRecord>>;
     async fn reporter(&self, report_id: i64) -> Result<Option<ReporterRecord>>;
     async fn attachments(&self, report_id: i64) -> Result<Vec<AttachmentRecord>>;

@@ -129,17 +129,6 @@ macro_rules! impl_sql_store {
                 Ok(outcomes.into_iter().map(|o| o.expect("every report has an outcome")).collect())
             }
 
-            async fn report_by_tracking(
-                &self,
-                tracking_id: &str,
-            ) -> $crate::store::Result<Option<$crate::store::ReportRecord>> {
-                let row = sqlx::query(&format!("{} WHERE tracking_id = $1", REPORT_SELECT))
-                    .bind(tracking_id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                row.map(|r| report_from_row(&r)).transpose()
-            }
-
             async fn report_by_id(&self, id: i64) -> $crate::store::Result<Option<$crate::store::ReportRecord>> {
                 let row = sqlx::query(&format!("{} WHERE id = $1", REPORT_SELECT))
                     .bind(id)
