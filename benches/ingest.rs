@@ -188,19 +188,20 @@ fn main() {
     if let Some(other) = compare {
         println!();
         println!("comparison with {other} (alternating, fresh store each run):");
-        let (mut a, mut b) = (vec![ingest.rate()], Vec::new());
-        for round in 0..2 {
-            let d = Daemon::start(&other);
-            let r = rt.block_on(drive(d.addr, connections, secs, true));
-            print(&format!("other, run {}", round + 1), &r);
-            assert_eq!(d.stop(&rt) as u64, r.ok);
-            b.push(r.rate());
-            if round == 0 {
-                let d = Daemon::start(ours);
+        // The first run above warmed the machine; the ratio uses three
+        // alternating runs of each, each on a fresh store.
+        let rounds = arg("--rounds", 3);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for round in 0..rounds {
+            for (label, binary, into) in [
+                ("other", other.as_str(), &mut b),
+                ("this build", ours, &mut a),
+            ] {
+                let d = Daemon::start(binary);
                 let r = rt.block_on(drive(d.addr, connections, secs, true));
-                print("this build, run 2", &r);
+                print(&format!("{label}, run {}", round + 1), &r);
                 assert_eq!(d.stop(&rt) as u64, r.ok);
-                a.push(r.rate());
+                into.push(r.rate());
             }
         }
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;

@@ -125,7 +125,10 @@ pub struct Rotation {
 
 /// `lapord keys rotate`: adds a key, re-seals everything under it in batches
 /// while daemons keep running (they reload the keyring within a second and
-/// seal new reports with the new key), then retires the old keys.
+/// seal new reports with the new key), retires the old keys, and compacts the
+/// store so no old ciphertext survives in free pages. (The compaction holds
+/// SQLite's write lock while it runs: on a large store, intake waits up to its
+/// busy timeout and partners may see 503s they retry.)
 pub async fn keys_rotate(settings: &Settings, settle: Duration) -> anyhow::Result<Rotation> {
     let path = settings.identity_key_path();
     let current = Keyring::load(&path).map_err(|e| match e {
@@ -181,6 +184,9 @@ async fn rotate_store(
             .collect();
         if left.is_empty() {
             next.retire_old().replace_file(path)?;
+            // Old ciphertexts may linger in freed pages; a rotation is often
+            // done because a key may have leaked, so rewrite the store.
+            store.compact().await?;
             return Ok(Rotation { old, new, resealed });
         }
         tracing::warn!(round, left = ?left, "Identities still under old keys; another pass.");

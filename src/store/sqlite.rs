@@ -1,7 +1,9 @@
 //! SQLite: the embedded default. One file in the data directory, WAL, and
 //! `synchronous=FULL` on every pooled connection, so that a committed (and so
-//! acknowledged) report survives power loss. `secure_delete` is on, so what is
-//! overwritten (a plaintext identity sealed by the upgrade) leaves no copy.
+//! acknowledged) report survives power loss. `secure_delete=FAST` zeroes
+//! deleted content where that costs no extra I/O; where freed pages must hold
+//! nothing (after sealing a plaintext store, after a key rotation) `compact`
+//! rewrites the whole file with VACUUM and truncates the WAL.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -26,8 +28,7 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
-            // Deleted and overwritten content is zeroed, so an old identity does
-            // not linger in free pages.
+            // Zero deleted content where it costs no I/O; `compact` does the rest.
             .pragma("secure_delete", "FAST")
             .pragma("cache_size", "-65536")
             // Checkpoints run in the background (below), not inside the
