@@ -10,9 +10,22 @@ use serde::{Deserialize, Serialize};
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum $name { $($variant),+ }
+
+        // Serde spells each value exactly as `as_str` does ("abu-abu").
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -112,13 +125,6 @@ impl State {
     }
 }
 
-/// Serde for the colour uses the hyphenated spelling citizens know.
-impl Colour {
-    pub fn serde_name(self) -> &'static str {
-        self.as_str()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +145,19 @@ mod tests {
         for (s, c) in expected {
             assert_eq!(s.parse::<State>().unwrap().colour().as_str(), c, "{s}");
         }
+    }
+
+    #[test]
+    fn serde_spells_values_as_citizens_see_them() {
+        assert_eq!(
+            serde_json::to_string(&Colour::AbuAbu).unwrap(),
+            "\"abu-abu\""
+        );
+        assert_eq!(
+            serde_json::from_str::<Kind>("\"permintaan_informasi\"").unwrap(),
+            Kind::PermintaanInformasi
+        );
+        assert!(serde_json::from_str::<Weight>("\"heavy\"").is_err());
     }
 
     #[test]
