@@ -143,7 +143,7 @@ pub async fn run(
     let state = Arc::new(AppState {
         store: store.clone(),
         keys: keys.clone(),
-        minter: crate::tracking::Minter::new(&store.tracking_key().await?),
+        minter: intake.minter().clone(),
         status_limits: http::StatusLimits::new(&settings.status, &settings.http.trusted_proxies),
         directory,
         metrics,

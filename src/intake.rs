@@ -103,6 +103,11 @@ impl IntakeService {
         Ok((svc, writer))
     }
 
+    /// The tracking-ID minter, for lookups that invert IDs to row ids.
+    pub fn minter(&self) -> &Minter {
+        &self.minter
+    }
+
     /// Refuses new submissions; the writer commits what it holds, then ends.
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);

@@ -39,14 +39,7 @@ fn a_debug_run_logs_no_identity() {
     let out = d.cli(&["report", "show", &anon, "--reason", "uji log"]);
     assert!(out.status.success());
     let token = String::from_utf8(d.cli(&["agency", "token", "pln"]).stdout).unwrap();
-    let auth = format!("Bearer {}", token.trim());
-    let q = request(
-        d.addr,
-        "GET",
-        "/v1/agencies/pln/queue",
-        &[("authorization", &auth)],
-        b"",
-    );
+    let q = d.agency("GET", "/v1/agencies/pln/queue", &token);
     assert_eq!(q.json()["items"].as_array().unwrap().len(), 2);
     let (status, _) = {
         let mut d = d;

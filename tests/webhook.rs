@@ -282,24 +282,11 @@ fn confidential_reports_are_invisible_and_anonymous_reporters_never_reach_agenci
         String::from_utf8_lossy(&out.stderr)
     );
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    let auth = format!("Bearer {token}");
     let r = request(d.addr, "GET", "/v1/agencies/kemenkes/queue", &[], b"");
     assert_eq!(r.status, 401);
-    let r = request(
-        d.addr,
-        "GET",
-        "/v1/agencies/kemendagri/queue",
-        &[("authorization", &auth)],
-        b"",
-    );
+    let r = d.agency("GET", "/v1/agencies/kemendagri/queue", &token);
     assert_eq!(r.status, 401, "a token is for its own agency only");
-    let r = request(
-        d.addr,
-        "GET",
-        "/v1/agencies/kemenkes/queue",
-        &[("authorization", &auth)],
-        b"",
-    );
+    let r = d.agency("GET", "/v1/agencies/kemenkes/queue", &token);
     assert_eq!(r.status, 200, "{}", r.text());
     let items = r.json()["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 3);
@@ -335,35 +322,17 @@ fn confidential_reports_are_invisible_and_anonymous_reporters_never_reach_agenci
             "/v1/agencies/kemenkes/queue/{}/ack",
             item["item_id"].as_str().unwrap()
         );
-        let r = request(d.addr, "POST", &path, &[("authorization", &auth)], b"");
+        let r = d.agency("POST", &path, &token);
         assert_eq!(r.status, 200, "{}", r.text());
     }
-    let r = request(
-        d.addr,
-        "GET",
-        "/v1/agencies/kemenkes/queue",
-        &[("authorization", &auth)],
-        b"",
-    );
+    let r = d.agency("GET", "/v1/agencies/kemenkes/queue", &token);
     assert!(r.json()["items"].as_array().unwrap().is_empty());
-    let r = request(
-        d.addr,
-        "POST",
-        "/v1/agencies/kemenkes/queue/999999/ack",
-        &[("authorization", &auth)],
-        b"",
-    );
+    let r = d.agency("POST", "/v1/agencies/kemenkes/queue/999999/ack", &token);
     assert_eq!(r.status, 404);
 
     let out = d.cli(&["agency", "token", "kemenkes", "--revoke"]);
     assert!(out.status.success());
-    let r = request(
-        d.addr,
-        "GET",
-        "/v1/agencies/kemenkes/queue",
-        &[("authorization", &auth)],
-        b"",
-    );
+    let r = d.agency("GET", "/v1/agencies/kemenkes/queue", &token);
     assert_eq!(r.status, 401);
 }
 
@@ -374,16 +343,9 @@ fn an_unacknowledged_item_comes_back_after_its_lease() {
     assert_eq!(d.post("msg_lease", REPORT).status, 201);
     let out = d.cli(&["agency", "token", "kemenkes"]);
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    let auth = format!("Bearer {token}");
     let get = || {
-        request(
-            d.addr,
-            "GET",
-            "/v1/agencies/kemenkes/queue",
-            &[("authorization", &auth)],
-            b"",
-        )
-        .json()
+        d.agency("GET", "/v1/agencies/kemenkes/queue", &token)
+            .json()
     };
     let first = get();
     assert_eq!(first["items"].as_array().unwrap().len(), 1);

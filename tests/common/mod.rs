@@ -243,6 +243,12 @@ impl Daemon {
         post_signed(self.addr, "portal", SECRET, id, unix_now(), body.as_bytes())
     }
 
+    /// A request with an agency's bearer token.
+    pub fn agency(&self, method: &str, path: &str, token: &str) -> Response {
+        let auth = format!("Bearer {}", token.trim());
+        request(self.addr, method, path, &[("authorization", &auth)], b"")
+    }
+
     pub fn get(&self, path: &str) -> Response {
         request(self.addr, "GET", path, &[], b"")
     }
