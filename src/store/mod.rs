@@ -275,7 +275,10 @@ pub trait Store: Send + Sync + 'static {
     async fn agency_for_token(&self, token_hash: &[u8]) -> Result<Option<String>>;
     /// Reports in the store (all states).
     async fn count_reports(&self) -> Result<i64>;
-    /// Reports whose reporter address has this blind index: (tracking ID, state).
+    /// Reports whose reporter address has this blind index: (tracking ID,
+    /// state). Covers the addresses lapord recognises senders by (phone, email,
+    /// Twitter); a partner system's users are recognised by the partner, which
+    /// names the report, so they are not in this index.
     async fn reports_by_address_index(&self, index: &[u8]) -> Result<Vec<(String, String)>>;
     /// Identity key ids that sealed something in the store.
     async fn identity_key_ids(&self) -> Result<Vec<i64>>;

@@ -4,6 +4,13 @@
 //! expands to one `impl Store` per backend, so each is an ordinary, separately
 //! compiled implementation of the trait.
 
+/// Reports by the blind index of their sender's address. The `address_kind`
+/// condition lets both databases use the partial index
+/// `reporters_address_index`.
+pub(crate) const ADDRESS_LOOKUP: &str = "SELECT r.tracking_id, r.state FROM reporters p \
+     JOIN reports r ON r.id = p.report_id \
+     WHERE p.address_index = $1 AND p.address_kind <> 'partner' ORDER BY r.received_at";
+
 macro_rules! impl_sql_store {
     ($Store:ident, $DB:ty, $backend:literal, $skip_locked:literal, $compact:expr) => {
         #[async_trait::async_trait]
@@ -285,10 +292,7 @@ macro_rules! impl_sql_store {
             }
 
             async fn reports_by_address_index(&self, index: &[u8]) -> $crate::store::Result<Vec<(String, String)>> {
-                Ok(sqlx::query_as(
-                    "SELECT r.tracking_id, r.state FROM reporters p JOIN reports r ON r.id = p.report_id \
-                     WHERE p.address_index = $1 ORDER BY r.received_at",
-                )
+                Ok(sqlx::query_as($crate::store::sql::ADDRESS_LOOKUP)
                 .bind(index)
                 .fetch_all(&self.pool)
                 .await?)

@@ -365,3 +365,22 @@ async fn every_sqlite_connection_is_durable() {
         assert_eq!(mode, "wal");
     }
 }
+
+#[tokio::test]
+async fn sender_lookups_use_the_partial_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = SqliteStore::connect(&url, 1).await.unwrap();
+    store.migrate().await.unwrap();
+    let plan: Vec<(i64, i64, i64, String)> =
+        sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", sql::ADDRESS_LOOKUP))
+            .bind(vec![0u8; 32])
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert!(
+        plan.iter()
+            .any(|(_, _, _, d)| d.contains("reporters_address_index")),
+        "{plan:?}"
+    );
+}
