@@ -8,8 +8,7 @@
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 
 use super::keys::Keyring;
 
@@ -128,8 +127,7 @@ pub fn open_string(
 /// The blind index of a value in a domain ("addr:phone", "msg:sms", …): a keyed
 /// HMAC, so equal values match without the value being stored.
 pub fn blind_index(keys: &Keyring, domain: &str, value: &str) -> Vec<u8> {
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(keys.index_key()).expect("HMAC takes any key length");
+    let mut mac = keys.index_mac();
     mac.update(domain.as_bytes());
     mac.update(&[0]);
     mac.update(value.as_bytes());

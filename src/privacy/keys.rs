@@ -20,11 +20,20 @@ use std::time::SystemTime;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 #[derive(Clone)]
 pub struct Keyring {
     keys: Vec<(u32, [u8; 32])>,
     index: [u8; 32],
+    /// HMAC already keyed with `index`: cloned per blind index instead of
+    /// hashing the key again for every value.
+    index_mac: Hmac<Sha256>,
+}
+
+fn index_mac(index: &[u8; 32]) -> Hmac<Sha256> {
+    <Hmac<Sha256> as Mac>::new_from_slice(index).expect("HMAC takes any key length")
 }
 
 impl std::fmt::Debug for Keyring {
@@ -68,9 +77,11 @@ impl Keyring {
     /// A new keyring with a fresh index key and one encryption key.
     pub fn generate() -> Keyring {
         let key: [u8; 32] = rand::random();
+        let index: [u8; 32] = rand::random();
         Keyring {
             keys: vec![(new_id(&[]), key)],
-            index: rand::random(),
+            index_mac: index_mac(&index),
+            index,
         }
     }
 
@@ -92,6 +103,11 @@ impl Keyring {
         &self.index
     }
 
+    /// A fresh HMAC keyed with the index key.
+    pub fn index_mac(&self) -> Hmac<Sha256> {
+        self.index_mac.clone()
+    }
+
     /// Appends a new active key; the old ones stay to open what they sealed.
     pub fn with_new_key(&self) -> Keyring {
         let mut k = self.clone();
@@ -105,6 +121,7 @@ impl Keyring {
         Keyring {
             keys: vec![*self.keys.last().expect("a keyring has a key")],
             index: self.index,
+            index_mac: self.index_mac.clone(),
         }
     }
 
@@ -167,7 +184,11 @@ impl Keyring {
         if keys.is_empty() {
             return Err(bad("no key line".into()));
         }
-        Ok(Keyring { keys, index })
+        Ok(Keyring {
+            keys,
+            index_mac: index_mac(&index),
+            index,
+        })
     }
 
     pub fn load(path: &Path) -> Result<Keyring, KeyError> {
