@@ -140,6 +140,26 @@ pub async fn run(
     .await?;
     let handle = IntakeHandle::new(intake.clone());
     let channels = build_channels(&settings, &handle)?;
+    // Channels that read input themselves (modems) stop before the intake.
+    let input_stop = CancellationToken::new();
+    let mut input_tasks = Vec::new();
+    let outbox_stop = CancellationToken::new();
+    let mut outbox_tasks = Vec::new();
+    if settings.channels.sms.enabled && !settings.channels.sms.modems.is_empty() {
+        let (inputs, senders) = start_sms(
+            &settings,
+            store.clone(),
+            keys.clone(),
+            handle.clone(),
+            intake.minter().clone(),
+            directory.clone(),
+            metrics.clone(),
+            input_stop.clone(),
+            outbox_stop.clone(),
+        )?;
+        input_tasks.extend(inputs);
+        outbox_tasks.extend(senders);
+    }
     let state = Arc::new(AppState {
         store: store.clone(),
         keys: keys.clone(),
@@ -188,7 +208,19 @@ pub async fn run(
             Ok(Err(e)) => tracing::error!(error = %e, "HTTP server ended with an error."),
             Err(e) => tracing::error!(error = %e, "HTTP server task failed."),
         }
+        input_stop.cancel();
+        for t in input_tasks {
+            if t.await.is_err() {
+                missed.push("modem");
+            }
+        }
         intake.close();
+        outbox_stop.cancel();
+        for t in outbox_tasks {
+            if t.await.is_err() {
+                missed.push("outbox sender");
+            }
+        }
         if writer.await.is_err() {
             missed.push("intake writer");
         }
@@ -220,6 +252,10 @@ fn build_channels(settings: &Settings, intake: &IntakeHandle) -> anyhow::Result<
                     intake.clone(),
                 ));
                 tracing::info!(sources = cfg.sources.len(), "Webhook channel enabled.");
+            }
+            // Modems are started by `start_sms`; they have no HTTP side.
+            ChannelConfig::Sms(cfg) => {
+                tracing::info!(modems = cfg.modems.len(), "SMS channel enabled.");
             }
         }
     }
@@ -260,6 +296,85 @@ fn webhook_config(
         public_url: public_url.to_string(),
         tolerance_secs: cfg.tolerance_secs,
     })
+}
+
+/// Starts one driver per configured modem, the SMS core they feed, its sweep,
+/// and one outbox sender per modem. Returns (input tasks, sender tasks).
+#[allow(clippy::too_many_arguments)]
+fn start_sms(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    keys: Arc<crate::privacy::KeyringHandle>,
+    intake: IntakeHandle,
+    minter: crate::tracking::Minter,
+    directory: Arc<crate::routing::directory::Directory>,
+    metrics: Arc<Metrics>,
+    input_stop: CancellationToken,
+    outbox_stop: CancellationToken,
+) -> anyhow::Result<(
+    Vec<tokio::task::JoinHandle<()>>,
+    Vec<tokio::task::JoinHandle<()>>,
+)> {
+    use lapor_sms::modem::{self, ModemConfig, Storage};
+    let cfg = &settings.channels.sms;
+    let service = crate::sms::SmsService::new(
+        store.clone(),
+        keys.clone(),
+        intake,
+        minter,
+        directory,
+        metrics.clone(),
+        crate::sms::SmsCoreConfig {
+            concat_wait: Duration::from_secs(cfg.concat_wait_secs),
+            lookups_per_hour: cfg.cek_per_hour,
+            lookups_burst: cfg.cek_burst,
+            misses_per_hour: cfg.cek_misses_per_hour,
+            misses_burst: cfg.cek_misses_burst,
+        },
+    );
+    let mut inputs = vec![service.clone().spawn_sweeper(input_stop.clone())];
+    let mut senders = Vec::new();
+    for (name, m) in &cfg.modems {
+        let pin = resolve_secret(&m.pin)
+            .map_err(|e| ConfigError(format!("channels.sms.modems.{name}.pin: {e}")))?;
+        let storage = match m.storage.as_str() {
+            "ME" => Storage::Me,
+            "MT" => Storage::Mt,
+            _ => Storage::Sm,
+        };
+        let (handle, task) = modem::spawn(
+            ModemConfig {
+                name: name.clone(),
+                device: m.device.clone().into(),
+                baud: m.baud,
+                pin: (!pin.is_empty()).then_some(pin),
+                storage,
+                command_timeout: Duration::from_secs(m.command_timeout_secs),
+                poll_interval: Duration::from_secs(m.poll_secs),
+                status_interval: Duration::from_secs(m.status_secs),
+                status_reports: m.status_reports,
+                max_backoff: Duration::from_secs(60),
+            },
+            service.clone(),
+            input_stop.clone(),
+        );
+        tracing::info!(modem = %name, device = %m.device, baud = m.baud, "Modem started.");
+        metrics.register_modem(handle.clone());
+        inputs.push(task);
+        senders.extend(crate::outbox::spawn_sms_senders(
+            store.clone(),
+            keys.clone(),
+            vec![handle],
+            crate::outbox::SmsSendConfig {
+                per_minute: m.send_per_minute.unwrap_or(cfg.send_per_minute),
+                max_attempts: cfg.send_max_attempts,
+                lease: Duration::from_secs(120),
+            },
+            metrics.clone(),
+            outbox_stop.clone(),
+        ));
+    }
+    Ok((inputs, senders))
 }
 
 /// Tells systemd we are alive, but only while the store answers.

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use lapor_channel::{InboundMessage, Intake, IntakeError, Receipt};
+use lapor_channel::{Channel, InboundMessage, Intake, IntakeError, Receipt};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot, Mutex};
@@ -23,8 +23,10 @@ use tokio_util::sync::CancellationToken;
 use crate::identity;
 use crate::metrics::Metrics;
 use crate::model::{Kind, State};
+use crate::outbox;
 use crate::privacy::cipher::{self, Field};
 use crate::privacy::KeyringHandle;
+use crate::replies;
 use crate::routing::{Router, Stated};
 use crate::store::{IntakeOutcome, NewAttachment, NewEvent, NewReport, Store};
 use crate::tracking::Minter;
@@ -184,6 +186,7 @@ impl IntakeService {
             detail: json!({
                 "channel": msg.channel.as_str(),
                 "routing": {"agency": decision.agency, "confidence": decision.confidence, "rule": decision.rule},
+                "incomplete": msg.incomplete,
             })
             .to_string(),
         }];
@@ -204,6 +207,31 @@ impl IntakeService {
         let keys = self.keys.get();
         let reporter = identity.as_ref().map(|i| identity::seal(&keys, counter, i));
         let channel = msg.channel.as_str();
+        let dedupe_key = identity::message_key(&keys, channel, &msg.message_id);
+        // A citizen who wrote from a phone hears back at once with the
+        // tracking ID: queued with the report, sent by the outbox.
+        let mut outbox = Vec::new();
+        if msg.channel == Channel::Sms {
+            if let Some(to) = identity
+                .as_ref()
+                .filter(|i| i.address_kind == "phone")
+                .and_then(|i| i.address.as_deref())
+            {
+                outbox.push(outbox::message(
+                    &keys,
+                    "sms",
+                    Some(counter),
+                    "ack",
+                    &format!("ack:{}", hex::encode(&dedupe_key)),
+                    to,
+                    if msg.incomplete.is_some() {
+                        replies::received_incomplete(tracking)
+                    } else {
+                        replies::received(tracking, msg.anonymous, msg.confidential)
+                    },
+                ));
+            }
+        }
         tracing::debug!(
             tracking_id = %tracking,
             channel,
@@ -227,7 +255,7 @@ impl IntakeService {
                 msg.message_id.as_bytes(),
             ),
             identity_key_id: i64::from(keys.active().0),
-            dedupe_key: identity::message_key(&keys, channel, &msg.message_id),
+            dedupe_key,
             fingerprint: msg.fingerprint.map(|f| f.to_vec()),
             kind: decision.kind.as_str().into(),
             category: decision.category.clone(),
@@ -251,6 +279,7 @@ impl IntakeService {
             attachments,
             events,
             enqueue,
+            outbox,
         };
         Ok((report, routing_outcome))
     }

@@ -6,6 +6,7 @@
 //! agencies pull their reports from durable queues over [`http`]. [`daemon`]
 //! wires it together; `main.rs` is the command line.
 
+pub mod commands;
 pub mod daemon;
 pub mod http;
 pub mod identity;
@@ -14,10 +15,13 @@ pub mod lookup;
 pub mod metrics;
 pub mod model;
 pub mod ops;
+pub mod outbox;
 pub mod phone;
 pub mod privacy;
+pub mod replies;
 pub mod routing;
 pub mod settings;
+pub mod sms;
 pub mod store;
 pub mod systemd;
 pub mod telemetry;

@@ -63,11 +63,40 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Decode or encode SMS PDUs, for when a modem misbehaves (no daemon, no store).
+    Pdu {
+        #[command(subcommand)]
+        command: PduCommand,
+    },
     /// Who looked at protected identities, when and why.
     Audit {
         /// How many of the latest entries to show.
         #[arg(long, default_value_t = 100)]
         limit: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum PduCommand {
+    /// Print every decoded field of a PDU as JSON (exit 1 with the error and
+    /// its octet offset if it does not decode).
+    Decode {
+        /// The PDU in hex, as AT+CMGR/+CMGL print it (SMSC field first).
+        hex: String,
+        /// The hex is a bare TPDU, without the SMSC field.
+        #[arg(long)]
+        tpdu: bool,
+    },
+    /// Print the PDUs and AT+CMGS lengths lapord would send for a text.
+    Encode {
+        /// The recipient, e.g. +6281234567890.
+        #[arg(long)]
+        to: String,
+        /// Ask for a delivery report (TP-SRR).
+        #[arg(long)]
+        status_report: bool,
+        /// The message text.
+        text: String,
     },
 }
 
@@ -142,6 +171,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Webhook { command } => report(webhook(command)),
+        Command::Pdu { command } => pdu(command),
         Command::CheckConfig => match load_checked(cli.config.as_deref()) {
             Ok(s) => {
                 for w in s.warnings() {
@@ -171,6 +201,56 @@ fn main() -> ExitCode {
                 }
             };
             report(rt.block_on(dispatch(command, settings)))
+        }
+    }
+}
+
+fn pdu(command: PduCommand) -> ExitCode {
+    use lapor_sms::{Framing, TypeHint};
+    match command {
+        PduCommand::Decode { hex, tpdu } => {
+            let framing = if tpdu {
+                Framing::Tpdu
+            } else {
+                Framing::WithSmsc
+            };
+            let clean = lapor_sms::clean_pdu_line(&hex).to_string();
+            let decoded = lapor_sms::parse_hex(&clean).and_then(|bytes| {
+                lapor_sms::decode(&bytes[..], framing, TypeHint::ByMti).map(|p| (p, bytes))
+            });
+            match decoded {
+                Ok((pdu, bytes)) => {
+                    let v = lapor_sms::describe(&pdu, &bytes);
+                    println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    let v = lapor_sms::describe_error(&e, &clean);
+                    println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
+                    eprintln!("lapord: not a valid PDU: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        PduCommand::Encode {
+            to,
+            status_report,
+            text,
+        } => {
+            let opts = lapor_sms::SubmitOptions {
+                request_status_report: status_report,
+                ..Default::default()
+            };
+            match lapor_sms::encode_plan(&to, &text, &opts) {
+                Ok(v) => {
+                    println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("lapord: cannot encode: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
     }
 }
@@ -317,7 +397,10 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
             store.close().await;
             Ok(())
         }
-        Command::CheckConfig | Command::PrintConfig | Command::Webhook { .. } => {
+        Command::CheckConfig
+        | Command::PrintConfig
+        | Command::Webhook { .. }
+        | Command::Pdu { .. } => {
             unreachable!("handled before the runtime starts")
         }
     }

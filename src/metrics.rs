@@ -28,9 +28,15 @@ struct Histogram {
 pub struct Metrics {
     counters: Mutex<BTreeMap<(&'static str, String), u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
+    modems: Mutex<Vec<lapor_sms::modem::ModemHandle>>,
 }
 
 impl Metrics {
+    /// A modem whose state, signal and registration are rendered as gauges.
+    pub fn register_modem(&self, modem: lapor_sms::modem::ModemHandle) {
+        self.modems.lock().expect("metrics lock").push(modem);
+    }
+
     /// Adds to a counter with one label value (or "" for none).
     pub fn add(&self, name: &'static str, label: &str, n: u64) {
         let mut c = self.counters.lock().expect("metrics lock");
@@ -83,6 +89,46 @@ impl Metrics {
                 escape(agency)
             );
         }
+        let modems = self.modems.lock().expect("metrics lock").clone();
+        if !modems.is_empty() {
+            let _ = writeln!(out, "# TYPE lapord_modem_up gauge");
+            let _ = writeln!(out, "# TYPE lapord_modem_registered gauge");
+            let _ = writeln!(out, "# TYPE lapord_modem_signal_dbm gauge");
+            let _ = writeln!(out, "# TYPE lapord_modem_storage_used gauge");
+            for m in &modems {
+                let s = m.status();
+                let n = escape(m.name());
+                let _ = writeln!(
+                    out,
+                    "lapord_modem_up{{modem=\"{n}\",state=\"{}\"}} {}",
+                    s.state.as_str(),
+                    u8::from(m.is_ready())
+                );
+                let _ = writeln!(
+                    out,
+                    "lapord_modem_registered{{modem=\"{n}\"}} {}",
+                    u8::from(s.registered)
+                );
+                if let Some(dbm) = s.signal_dbm {
+                    let _ = writeln!(out, "lapord_modem_signal_dbm{{modem=\"{n}\"}} {dbm}");
+                }
+                if let Some(used) = s.storage_used {
+                    let _ = writeln!(out, "lapord_modem_storage_used{{modem=\"{n}\"}} {used}");
+                }
+                let c = s.counters;
+                for (name, v) in [
+                    ("received", c.received),
+                    ("deleted", c.deleted),
+                    ("sent", c.sent),
+                    ("send_errors", c.send_errors),
+                    ("timeouts", c.timeouts),
+                    ("reinits", c.reinits),
+                    ("reopens", c.reopens),
+                ] {
+                    let _ = writeln!(out, "lapord_modem_{name}_total{{modem=\"{n}\"}} {v}");
+                }
+            }
+        }
         let _ = writeln!(out, "# TYPE lapord_http_request_duration_seconds histogram");
         for (route, h) in self.latency.lock().expect("metrics lock").iter() {
             let r = escape(route);
@@ -118,6 +164,12 @@ fn label_name(metric: &str) -> Option<&'static str> {
         "lapord_reports_received_total" | "lapord_reports_duplicate_total" => Some("channel"),
         "lapord_routing_total" => Some("outcome"),
         "lapord_http_requests_total" => Some("status"),
+        "lapord_sms_received_total" | "lapord_sms_quarantined_total" => Some("modem"),
+        "lapord_outbox_sent_total"
+        | "lapord_outbox_failed_total"
+        | "lapord_outbox_retries_total" => Some("channel"),
+        "lapord_sms_commands_total" => Some("purpose"),
+        "lapord_sms_delivery_reports_total" => Some("outcome"),
         _ => None,
     }
 }

@@ -4,9 +4,10 @@
 //! could take. Also: a store written by the code before identity protection
 //! (schema version 1, plaintext), upgraded in place, must keep no trace either.
 //!
-//! THE SEARCH IS DEFINED HERE (`needles`, `identities`). Each channel's own
-//! tests add the identities that channel produces to the same search: the
-//! messages below already use the shapes the SMS (E.164 sender, raw PDU),
+//! THE SEARCH IS DEFINED IN `tests/common/needles.rs` (`needles`). Each
+//! channel's own tests add the identities that channel produces to the same
+//! search (the SMS channel's end-to-end tests search their stores and logs with
+//! it too): the messages below already use the shapes the SMS (E.164 sender, raw PDU),
 //! Twitter (user id, handle, tweet id), email (address, raw mail, Message-ID)
 //! and webhook (partner user id, name, contacts) channels hand to the intake.
 
@@ -17,108 +18,11 @@ use lapor::privacy::{Keyring, KeyringHandle};
 use lapor::store::Store;
 use lapor_channel::{Address, Channel, InboundMessage, IntakeHandle, Reporter};
 
-const PHONE_SMS: &str = "081234567890";
-const PHONE_CONTACT: &str = "0813-9999-8888";
-const EMAIL: &str = "pelapor.rahasia@example.org";
-const EMAIL_CONTACT: &str = "siti.rahayu@example.org";
-const TWITTER_ID: &str = "1447393022093254659";
-const HANDLE: &str = "lapor_tester_77";
-const TWEET_ID: &str = "1863720591273645056";
-const MAIL_ID: &str = "<CAF4711.rahasia@mail.example.org>";
-const PARTNER_UID: &str = "portal-user-4711";
-const NAMES: [&str; 3] = ["Siti Rahayu", "Tester Tujuh", "Pelapor Rahasia"];
+mod common;
+use common::needles::*;
 
 /// A DELIVER PDU from +6281234567890 as a modem lists it (hex text).
 const PDU: &str = "07912618010000F0040D91261832547698F00000622182915402230BD3B29B0C0A83C661F71B";
-
-/// Every byte sequence that would betray one phone number.
-fn phone_needles(local: &str) -> Vec<Vec<u8>> {
-    let digits: String = local.chars().filter(|c| c.is_ascii_digit()).collect();
-    let national = digits.trim_start_matches('0').to_string(); // 81234567890
-    let e164 = format!("+62{national}");
-    let intl = format!("62{national}");
-    let mut texts = vec![format!("0{national}"), intl.clone(), e164, national.clone()];
-    if local.contains('-') {
-        texts.push(local.to_string());
-    }
-    // The semi-octet (swapped-digit) form inside a PDU, binary and as hex text.
-    let mut padded = intl.clone().into_bytes();
-    if padded.len() % 2 == 1 {
-        padded.push(b'F');
-    }
-    let swapped: Vec<u8> = padded
-        .chunks(2)
-        .map(|p| {
-            let hi = (p[1] as char).to_digit(16).unwrap() as u8;
-            let lo = (p[0] as char).to_digit(16).unwrap() as u8;
-            (hi << 4) | lo
-        })
-        .collect();
-    let mut out: Vec<Vec<u8>> = Vec::new();
-    for t in &texts {
-        out.extend(text_forms(t));
-    }
-    out.push(swapped.clone());
-    out.push(hex::encode_upper(&swapped).into_bytes());
-    out.push(hex::encode(&swapped).into_bytes());
-    out
-}
-
-/// A string as UTF-8, UTF-16 (both orders), and as hex text of its UTF-8.
-fn text_forms(s: &str) -> Vec<Vec<u8>> {
-    let le: Vec<u8> = s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
-    let be: Vec<u8> = s.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
-    vec![
-        s.as_bytes().to_vec(),
-        le,
-        be,
-        hex::encode(s.as_bytes()).into_bytes(),
-    ]
-}
-
-/// The whole search: every identity of every test reporter, in every form.
-pub fn needles() -> Vec<(String, Vec<u8>)> {
-    let mut v = Vec::new();
-    for p in [PHONE_SMS, PHONE_CONTACT] {
-        for n in phone_needles(p) {
-            v.push((format!("phone {p}"), n));
-        }
-    }
-    let mut texts: Vec<String> = vec![
-        EMAIL.into(),
-        EMAIL_CONTACT.into(),
-        TWITTER_ID.into(),
-        HANDLE.into(),
-        format!("@{HANDLE}"),
-        TWEET_ID.into(),
-        MAIL_ID.into(),
-        PARTNER_UID.into(),
-    ];
-    texts.extend(NAMES.iter().map(|n| n.to_string()));
-    for t in texts {
-        for n in text_forms(&t) {
-            v.push((t.clone(), n));
-        }
-    }
-    v
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Asserts no needle occurs in `bytes`; `what` names the file.
-pub fn assert_clean(what: &str, bytes: &[u8]) {
-    let lower = bytes.to_ascii_lowercase();
-    for (name, needle) in needles() {
-        let n = needle.to_ascii_lowercase();
-        assert!(
-            !find(&lower, &n),
-            "{name} found in {what} (as {:?})",
-            String::from_utf8_lossy(&needle)
-        );
-    }
-}
 
 /// One message per channel, each with its test identities.
 fn messages() -> Vec<InboundMessage> {
@@ -136,6 +40,7 @@ fn messages() -> Vec<InboundMessage> {
         attachments: vec![],
         received_at_ms: 1_790_000_000_000,
         raw: None,
+        incomplete: None,
     };
     let mut sms = base(
         Channel::Sms,
@@ -515,6 +420,7 @@ fn messages_as_new(keys: &Keyring, id: i64, dedupe_key: Vec<u8>) -> lapor::store
         attachments: vec![],
         events: vec![],
         enqueue: vec![],
+        outbox: vec![],
     }
 }
 

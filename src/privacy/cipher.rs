@@ -48,6 +48,10 @@ pub enum CipherError {
     UnknownKey(u32),
     #[error("cannot open a sealed {field} of report {report_id}: wrong key, or the value was moved from another report or field")]
     Tampered { field: &'static str, report_id: i64 },
+    #[error(
+        "cannot open a sealed value of {table}: wrong key, or the value was moved from another row"
+    )]
+    TamperedRow { table: &'static str },
 }
 
 fn aad(field: Field, report_id: i64) -> Vec<u8> {
@@ -56,17 +60,41 @@ fn aad(field: Field, report_id: i64) -> Vec<u8> {
 
 /// Seals `plain` for `field` of report `report_id` under the active key.
 pub fn seal(keys: &Keyring, field: Field, report_id: i64, plain: &[u8]) -> Sealed {
+    seal_with(keys, &aad(field, report_id), plain)
+}
+
+/// Associated data of a value sealed outside the reporter tables: the table
+/// and the row's unique key (outbox: its idempotency key; SMS parts: the part
+/// key), so the value cannot be moved to another row.
+fn row_aad(table: &str, row_key: &[u8]) -> Vec<u8> {
+    format!("lapord/v1/{table}/{}", hex::encode(row_key)).into_bytes()
+}
+
+/// Seals a value of a row outside the reporter tables (an outbox recipient, a
+/// stored SMS part) under the active key.
+pub fn seal_row(keys: &Keyring, table: &str, row_key: &[u8], plain: &[u8]) -> Sealed {
+    seal_with(keys, &row_aad(table, row_key), plain)
+}
+
+/// Opens what [`seal_row`] sealed, or fails loudly.
+pub fn open_row(
+    keys: &Keyring,
+    table: &'static str,
+    row_key: &[u8],
+    sealed: &[u8],
+) -> Result<Vec<u8>, CipherError> {
+    open_with(keys, &row_aad(table, row_key), sealed).map_err(|e| match e {
+        CipherError::Tampered { .. } => CipherError::TamperedRow { table },
+        other => other,
+    })
+}
+
+fn seal_with(keys: &Keyring, aad: &[u8], plain: &[u8]) -> Sealed {
     let (id, key) = keys.active();
     let cipher = XChaCha20Poly1305::new(key.into());
     let nonce: [u8; 24] = rand::random();
     let ct = cipher
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: plain,
-                aad: &aad(field, report_id),
-            },
-        )
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad })
         .expect("XChaCha20-Poly1305 encryption does not fail for in-memory buffers");
     let mut out = Vec::with_capacity(HEADER + ct.len());
     out.push(VERSION);
@@ -96,6 +124,16 @@ pub fn open(
     report_id: i64,
     sealed: &[u8],
 ) -> Result<Vec<u8>, CipherError> {
+    open_with(keys, &aad(field, report_id), sealed).map_err(|e| match e {
+        CipherError::Tampered { .. } => CipherError::Tampered {
+            field: field.as_str(),
+            report_id,
+        },
+        other => other,
+    })
+}
+
+fn open_with(keys: &Keyring, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CipherError> {
     let id = key_id(sealed)?;
     let key = keys.get(id).ok_or(CipherError::UnknownKey(id))?;
     let cipher = XChaCha20Poly1305::new(key.into());
@@ -104,12 +142,12 @@ pub fn open(
             XNonce::from_slice(&sealed[5..HEADER]),
             Payload {
                 msg: &sealed[HEADER..],
-                aad: &aad(field, report_id),
+                aad,
             },
         )
         .map_err(|_| CipherError::Tampered {
-            field: field.as_str(),
-            report_id,
+            field: "value",
+            report_id: -1,
         })
 }
 

@@ -7,7 +7,7 @@
 use crate::identity::{self, Identity};
 use crate::privacy::cipher::{self, CipherError, Field};
 use crate::privacy::Keyring;
-use crate::store::{IdentityWrite, Store, StoreError};
+use crate::store::{IdentityWrite, SealedTable, Store, StoreError};
 
 /// Rows handled per store round trip.
 pub const BATCH: i64 = 500;
@@ -108,6 +108,36 @@ pub async fn reseal_pass(store: &dyn Store, keys: &Keyring) -> Result<u64, Upgra
                 dedupe_key: None,
             };
             if store.write_identity(&w).await? {
+                done += 1;
+                progressed = true;
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    // Sealed values outside the reporter tables: outbox recipients waiting to
+    // be sent, parts of long SMS waiting for their siblings, quarantined SMS.
+    loop {
+        let rows = store.sealed_rows_not_under(active, BATCH).await?;
+        if rows.is_empty() {
+            break;
+        }
+        let mut progressed = false;
+        for row in rows {
+            let table = match row.table {
+                SealedTable::Outbox => "outbox",
+                SealedTable::SmsParts => "sms_parts",
+                SealedTable::SmsQuarantine => "sms_quarantine",
+            };
+            let plain = cipher::open_row(keys, table, &row.key, &row.sealed).map_err(|source| {
+                UpgradeError::Cipher {
+                    report_id: -row.id,
+                    source,
+                }
+            })?;
+            let sealed = cipher::seal_row(keys, table, &row.key, &plain);
+            if store.reseal_row(&row, active, &sealed).await? {
                 done += 1;
                 progressed = true;
             }

@@ -105,12 +105,14 @@ pub struct Shutdown {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Channels {
     pub webhook: WebhookChannel,
+    pub sms: SmsChannel,
 }
 
 /// The enabled channels, as the daemon builds adapters from them.
 #[derive(Debug, Clone)]
 pub enum ChannelConfig<'a> {
     Webhook(&'a WebhookChannel),
+    Sms(&'a SmsChannel),
 }
 
 impl Channels {
@@ -118,6 +120,9 @@ impl Channels {
         let mut v = Vec::new();
         if self.webhook.enabled {
             v.push(ChannelConfig::Webhook(&self.webhook));
+        }
+        if self.sms.enabled {
+            v.push(ChannelConfig::Sms(&self.sms));
         }
         v
     }
@@ -144,6 +149,64 @@ pub struct WebhookSource {
     pub rate_per_second: u32,
     #[serde(default = "default_burst")]
     pub burst: u32,
+}
+
+/// GSM modems on the short code.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmsChannel {
+    pub enabled: bool,
+    pub short_code: String,
+    pub concat_wait_secs: u64,
+    pub send_per_minute: u32,
+    pub send_max_attempts: i64,
+    pub cek_per_hour: u32,
+    pub cek_burst: u32,
+    pub cek_misses_per_hour: u32,
+    pub cek_misses_burst: u32,
+    #[serde(default)]
+    pub modems: BTreeMap<String, SmsModem>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmsModem {
+    pub device: String,
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+    /// Inline or `file:/path`; empty for none.
+    #[serde(default)]
+    pub pin: String,
+    #[serde(default = "default_storage")]
+    pub storage: String,
+    #[serde(default = "default_poll")]
+    pub poll_secs: u64,
+    #[serde(default = "default_status")]
+    pub status_secs: u64,
+    #[serde(default = "default_command_timeout")]
+    pub command_timeout_secs: u64,
+    #[serde(default = "default_true")]
+    pub status_reports: bool,
+    /// Overrides `channels.sms.send_per_minute` for this modem.
+    #[serde(default)]
+    pub send_per_minute: Option<u32>,
+}
+
+fn default_baud() -> u32 {
+    115200
+}
+fn default_storage() -> String {
+    "SM".into()
+}
+fn default_poll() -> u64 {
+    30
+}
+fn default_status() -> u64 {
+    60
+}
+fn default_command_timeout() -> u64 {
+    10
+}
+fn default_true() -> bool {
+    true
 }
 
 fn default_rate() -> u32 {

@@ -197,6 +197,54 @@ impl Settings {
                 bad(&format!("{key}.burst"), "must be at least 1".into());
             }
         }
+        let sms = &self.channels.sms;
+        if sms.concat_wait_secs == 0 {
+            bad("channels.sms.concat_wait_secs", "must be at least 1".into());
+        }
+        if sms.send_max_attempts < 1 {
+            bad(
+                "channels.sms.send_max_attempts",
+                "must be at least 1".into(),
+            );
+        }
+        for (k, v) in [
+            ("send_per_minute", sms.send_per_minute),
+            ("cek_per_hour", sms.cek_per_hour),
+            ("cek_burst", sms.cek_burst),
+            ("cek_misses_per_hour", sms.cek_misses_per_hour),
+            ("cek_misses_burst", sms.cek_misses_burst),
+        ] {
+            if v == 0 {
+                bad(&format!("channels.sms.{k}"), "must be at least 1".into());
+            }
+        }
+        for (name, m) in &sms.modems {
+            let key = format!("channels.sms.modems.{name}");
+            if m.device.is_empty() {
+                bad(
+                    &format!("{key}.device"),
+                    "required: the serial device, e.g. /dev/serial/by-id/usb-…".into(),
+                );
+            }
+            if !["SM", "ME", "MT"].contains(&m.storage.as_str()) {
+                bad(&format!("{key}.storage"), "must be SM, ME or MT".into());
+            }
+            if ![9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600].contains(&m.baud) {
+                bad(
+                    &format!("{key}.baud"),
+                    "not a standard rate (9600 … 921600)".into(),
+                );
+            }
+            if m.command_timeout_secs == 0 || m.poll_secs == 0 || m.status_secs == 0 {
+                bad(
+                    &key,
+                    "command_timeout_secs, poll_secs and status_secs must be at least 1".into(),
+                );
+            }
+            if let Err(e) = resolve_secret(&m.pin) {
+                bad(&format!("{key}.pin"), e);
+            }
+        }
         p
     }
 }

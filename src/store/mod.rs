@@ -80,6 +80,80 @@ pub struct NewReport {
     pub events: Vec<NewEvent>,
     /// Agencies whose queues get an item for this report.
     pub enqueue: Vec<String>,
+    /// Messages caused by this report (the SMS acknowledgement), committed with it.
+    pub outbox: Vec<NewOutbound>,
+}
+
+/// A message to send, written in the same transaction as what caused it.
+#[derive(Debug, Clone)]
+pub struct NewOutbound {
+    /// Unique: the same cause queues one message, however often it is handled.
+    pub idem_key: Vec<u8>,
+    pub channel: String,
+    pub report_id: Option<i64>,
+    /// What it says, for metrics and operators: ack, status, help, reply, ...
+    pub purpose: String,
+    pub key_id: i64,
+    /// The recipient, sealed (see `outbox::seal_recipient`).
+    pub to_enc: Vec<u8>,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// An outbox message leased for sending.
+#[derive(Debug, Clone)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub idem_key: Vec<u8>,
+    pub channel: String,
+    pub report_id: Option<i64>,
+    pub purpose: String,
+    pub to_enc: Option<Vec<u8>>,
+    pub body: String,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+}
+
+/// One part of a concatenated SMS as stored while its siblings arrive.
+#[derive(Debug, Clone)]
+pub struct NewSmsPart {
+    pub part_key: Vec<u8>,
+    pub group_key: Vec<u8>,
+    pub seq: i64,
+    pub total: i64,
+    pub key_id: i64,
+    pub pdu_enc: Vec<u8>,
+    pub modem: String,
+    pub received_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmsPartRecord {
+    pub id: i64,
+    pub part_key: Vec<u8>,
+    pub seq: i64,
+    pub total: i64,
+    pub pdu_enc: Option<Vec<u8>>,
+    pub received_at: i64,
+}
+
+/// A sealed value outside the reporter tables (outbox recipient, SMS part),
+/// for re-encryption under a new key.
+#[derive(Debug, Clone)]
+pub struct SealedRow {
+    pub table: SealedTable,
+    pub id: i64,
+    /// The row's unique key, part of the associated data.
+    pub key: Vec<u8>,
+    pub key_id: i64,
+    pub sealed: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedTable {
+    Outbox,
+    SmsParts,
+    SmsQuarantine,
 }
 
 /// A reporter as stored: every identifying field sealed (see `privacy`), the
@@ -295,6 +369,67 @@ pub trait Store: Send + Sync + 'static {
     async fn append_audit(&self, entry: &AuditRecord) -> Result<()>;
     /// The latest `limit` audit entries, oldest first.
     async fn audit_entries(&self, limit: i64) -> Result<Vec<AuditRecord>>;
+
+    /// The blind index of a report's reporter address, if it has one.
+    async fn reporter_address_index(&self, report_id: i64) -> Result<Option<Vec<u8>>>;
+    /// Queues a message and records the events that go with it, in one
+    /// transaction; nothing happens if the message's `idem_key` is already
+    /// queued (the same cause handled twice). True when it was new.
+    async fn record_interaction(
+        &self,
+        outbound: &NewOutbound,
+        events: &[(i64, NewEvent)],
+    ) -> Result<bool>;
+    /// Leases up to `limit` due pending messages of a channel until `lease_until`.
+    async fn outbox_lease(
+        &self,
+        channel: &str,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>>;
+    /// Sent: the recipient is erased; `mr` is kept to match a delivery report.
+    async fn outbox_sent(&self, id: i64, via: &str, mr: Option<i64>, now: i64) -> Result<()>;
+    /// Try again at `next_attempt_at`.
+    async fn outbox_retry(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<()>;
+    /// Given up, with the reason; the recipient is erased.
+    async fn outbox_failed(&self, id: i64, error: &str, now: i64) -> Result<()>;
+    /// A delivery report for the latest message `via` sent with reference `mr`.
+    async fn outbox_delivered(
+        &self,
+        via: &str,
+        mr: i64,
+        delivered: bool,
+        status: &str,
+        now: i64,
+    ) -> Result<bool>;
+    /// Messages per (channel, state).
+    async fn outbox_counts(&self) -> Result<Vec<(String, String, i64)>>;
+    /// Stores a part of a concatenated SMS; false if this exact part is already
+    /// stored (waiting or consumed).
+    async fn sms_store_part(&self, part: &NewSmsPart) -> Result<bool>;
+    /// The waiting (unconsumed) parts of a group, by sequence number.
+    async fn sms_group(&self, group_key: &[u8]) -> Result<Vec<SmsPartRecord>>;
+    /// Groups with a waiting part received before `before`.
+    async fn sms_groups_waiting(&self, before: i64) -> Result<Vec<Vec<u8>>>;
+    /// Marks parts consumed and erases their sealed PDU.
+    async fn sms_consume(&self, ids: &[i64], now: i64) -> Result<()>;
+    /// Forgets consumed parts older than `before`; returns how many.
+    async fn sms_prune(&self, before: i64) -> Result<u64>;
+    /// Keeps an undecodable SMS for an operator; false if already kept.
+    async fn sms_quarantine(
+        &self,
+        part_key: &[u8],
+        key_id: i64,
+        pdu_enc: &[u8],
+        modem: &str,
+        error: &str,
+        at: i64,
+    ) -> Result<bool>;
+    /// Up to `limit` sealed rows outside the reporter tables under a key other than `current`.
+    async fn sealed_rows_not_under(&self, current: i64, limit: i64) -> Result<Vec<SealedRow>>;
+    /// Replaces a sealed value if the row is still under `expected_key_id`.
+    async fn reseal_row(&self, row: &SealedRow, key_id: i64, sealed: &[u8]) -> Result<bool>;
 }
 
 /// Opens the store a URL names. SQLite files are created on first start.

@@ -300,7 +300,10 @@ macro_rules! impl_sql_store {
 
             async fn identity_key_ids(&self) -> $crate::store::Result<Vec<i64>> {
                 Ok(sqlx::query_scalar(
-                    "SELECT DISTINCT identity_key_id FROM reports WHERE identity_key_id IS NOT NULL ORDER BY 1",
+                    "SELECT identity_key_id FROM reports WHERE identity_key_id IS NOT NULL \
+                     UNION SELECT key_id FROM outbox WHERE to_enc IS NOT NULL \
+                     UNION SELECT key_id FROM sms_parts WHERE pdu_enc IS NOT NULL \
+                     UNION SELECT key_id FROM sms_quarantine ORDER BY 1",
                 )
                 .fetch_all(&self.pool)
                 .await?)
@@ -445,6 +448,292 @@ macro_rules! impl_sql_store {
                         reason,
                     })
                     .collect())
+            }
+
+            async fn reporter_address_index(&self, report_id: i64) -> $crate::store::Result<Option<Vec<u8>>> {
+                let row: Option<Option<Vec<u8>>> =
+                    sqlx::query_scalar("SELECT address_index FROM reporters WHERE report_id = $1")
+                        .bind(report_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.flatten())
+            }
+
+            async fn record_interaction(
+                &self,
+                o: &$crate::store::NewOutbound,
+                events: &[(i64, $crate::store::NewEvent)],
+            ) -> $crate::store::Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let id: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO outbox (idem_key, channel, report_id, purpose, key_id, to_enc, body, created_at, \
+                     state, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $8) \
+                     ON CONFLICT (idem_key) DO NOTHING RETURNING id",
+                )
+                .bind(&o.idem_key)
+                .bind(&o.channel)
+                .bind(o.report_id)
+                .bind(&o.purpose)
+                .bind(o.key_id)
+                .bind(&o.to_enc)
+                .bind(&o.body)
+                .bind(o.created_at)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if id.is_none() {
+                    return Ok(false);
+                }
+                for (report_id, e) in events {
+                    sqlx::query("INSERT INTO events (report_id, at, actor, action, detail) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(report_id)
+                        .bind(e.at)
+                        .bind(&e.actor)
+                        .bind(&e.action)
+                        .bind(&e.detail)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("UPDATE reports SET updated_at = $1 WHERE id = $2")
+                        .bind(e.at)
+                        .bind(report_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn outbox_lease(
+                &self,
+                channel: &str,
+                now: i64,
+                lease_until: i64,
+                limit: i64,
+            ) -> $crate::store::Result<Vec<$crate::store::OutboxItem>> {
+                let sql = format!(
+                    "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 \
+                     WHERE id IN (SELECT id FROM outbox WHERE channel = $2 AND state = 'pending' \
+                     AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
+                     ORDER BY next_attempt_at, id LIMIT $4 {}) \
+                     RETURNING id, idem_key, channel, report_id, purpose, to_enc, body, attempts",
+                    $skip_locked
+                );
+                let mut rows: Vec<(i64, Vec<u8>, String, Option<i64>, String, Option<Vec<u8>>, String, i64)> =
+                    sqlx::query_as(&sql)
+                        .bind(lease_until)
+                        .bind(channel)
+                        .bind(now)
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.sort_unstable_by_key(|r| r.0);
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, idem_key, channel, report_id, purpose, to_enc, body, attempts)| {
+                        $crate::store::OutboxItem { id, idem_key, channel, report_id, purpose, to_enc, body, attempts }
+                    })
+                    .collect())
+            }
+
+            async fn outbox_sent(&self, id: i64, via: &str, mr: Option<i64>, now: i64) -> $crate::store::Result<()> {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'sent', sent_at = $1, via = $2, mr = $3, to_enc = NULL, \
+                     lease_until = NULL, last_error = NULL WHERE id = $4",
+                )
+                .bind(now)
+                .bind(via)
+                .bind(mr)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn outbox_retry(&self, id: i64, next_attempt_at: i64, error: &str) -> $crate::store::Result<()> {
+                sqlx::query(
+                    "UPDATE outbox SET next_attempt_at = $1, lease_until = NULL, last_error = $2 \
+                     WHERE id = $3 AND state = 'pending'",
+                )
+                .bind(next_attempt_at)
+                .bind(error)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn outbox_failed(&self, id: i64, error: &str, now: i64) -> $crate::store::Result<()> {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'failed', last_error = $1, sent_at = $2, to_enc = NULL, \
+                     lease_until = NULL WHERE id = $3",
+                )
+                .bind(error)
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn outbox_delivered(
+                &self,
+                via: &str,
+                mr: i64,
+                delivered: bool,
+                status: &str,
+                now: i64,
+            ) -> $crate::store::Result<bool> {
+                let id: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM outbox WHERE via = $1 AND mr = $2 AND state = 'sent' ORDER BY sent_at DESC, id DESC LIMIT 1",
+                )
+                .bind(via)
+                .bind(mr)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(id) = id else { return Ok(false) };
+                let (state, delivered_at, error) = if delivered {
+                    ("delivered", Some(now), None)
+                } else {
+                    ("undelivered", None, Some(status))
+                };
+                sqlx::query("UPDATE outbox SET state = $1, delivered_at = $2, last_error = $3 WHERE id = $4")
+                    .bind(state)
+                    .bind(delivered_at)
+                    .bind(error)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(true)
+            }
+
+            async fn outbox_counts(&self) -> $crate::store::Result<Vec<(String, String, i64)>> {
+                Ok(sqlx::query_as("SELECT channel, state, COUNT(*) FROM outbox GROUP BY channel, state ORDER BY 1, 2")
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn sms_store_part(&self, p: &$crate::store::NewSmsPart) -> $crate::store::Result<bool> {
+                let id: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO sms_parts (part_key, group_key, seq, total, key_id, pdu_enc, modem, received_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (part_key) DO NOTHING RETURNING id",
+                )
+                .bind(&p.part_key)
+                .bind(&p.group_key)
+                .bind(p.seq)
+                .bind(p.total)
+                .bind(p.key_id)
+                .bind(&p.pdu_enc)
+                .bind(&p.modem)
+                .bind(p.received_at)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(id.is_some())
+            }
+
+            async fn sms_group(&self, group_key: &[u8]) -> $crate::store::Result<Vec<$crate::store::SmsPartRecord>> {
+                let rows: Vec<(i64, Vec<u8>, i64, i64, Option<Vec<u8>>, i64)> = sqlx::query_as(
+                    "SELECT id, part_key, seq, total, pdu_enc, received_at FROM sms_parts \
+                     WHERE group_key = $1 AND consumed_at IS NULL ORDER BY seq, id",
+                )
+                .bind(group_key)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, part_key, seq, total, pdu_enc, received_at)| $crate::store::SmsPartRecord {
+                        id, part_key, seq, total, pdu_enc, received_at,
+                    })
+                    .collect())
+            }
+
+            async fn sms_groups_waiting(&self, before: i64) -> $crate::store::Result<Vec<Vec<u8>>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT group_key FROM sms_parts WHERE consumed_at IS NULL GROUP BY group_key \
+                     HAVING MIN(received_at) < $1",
+                )
+                .bind(before)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn sms_consume(&self, ids: &[i64], now: i64) -> $crate::store::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for id in ids {
+                    sqlx::query("UPDATE sms_parts SET consumed_at = $1, pdu_enc = NULL WHERE id = $2")
+                        .bind(now)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn sms_prune(&self, before: i64) -> $crate::store::Result<u64> {
+                Ok(sqlx::query("DELETE FROM sms_parts WHERE consumed_at IS NOT NULL AND consumed_at < $1")
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected())
+            }
+
+            async fn sms_quarantine(
+                &self,
+                part_key: &[u8],
+                key_id: i64,
+                pdu_enc: &[u8],
+                modem: &str,
+                error: &str,
+                at: i64,
+            ) -> $crate::store::Result<bool> {
+                let id: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO sms_quarantine (part_key, key_id, pdu_enc, modem, error, received_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (part_key) DO NOTHING RETURNING id",
+                )
+                .bind(part_key)
+                .bind(key_id)
+                .bind(pdu_enc)
+                .bind(modem)
+                .bind(error)
+                .bind(at)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(id.is_some())
+            }
+
+            async fn sealed_rows_not_under(&self, current: i64, limit: i64) -> $crate::store::Result<Vec<$crate::store::SealedRow>> {
+                use $crate::store::{SealedRow, SealedTable};
+                let mut out = Vec::new();
+                for (table, sql) in [
+                    (SealedTable::Outbox, "SELECT id, idem_key, key_id, to_enc FROM outbox WHERE to_enc IS NOT NULL AND key_id <> $1 ORDER BY id LIMIT $2"),
+                    (SealedTable::SmsParts, "SELECT id, part_key, key_id, pdu_enc FROM sms_parts WHERE pdu_enc IS NOT NULL AND key_id <> $1 ORDER BY id LIMIT $2"),
+                    (SealedTable::SmsQuarantine, "SELECT id, part_key, key_id, pdu_enc FROM sms_quarantine WHERE key_id <> $1 ORDER BY id LIMIT $2"),
+                ] {
+                    let rows: Vec<(i64, Vec<u8>, i64, Vec<u8>)> = sqlx::query_as(sql)
+                        .bind(current)
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    out.extend(rows.into_iter().map(|(id, key, key_id, sealed)| SealedRow { table, id, key, key_id, sealed }));
+                }
+                Ok(out)
+            }
+
+            async fn reseal_row(&self, row: &$crate::store::SealedRow, key_id: i64, sealed: &[u8]) -> $crate::store::Result<bool> {
+                use $crate::store::SealedTable;
+                let sql = match row.table {
+                    SealedTable::Outbox => "UPDATE outbox SET key_id = $1, to_enc = $2 WHERE id = $3 AND key_id = $4 AND to_enc IS NOT NULL",
+                    SealedTable::SmsParts => "UPDATE sms_parts SET key_id = $1, pdu_enc = $2 WHERE id = $3 AND key_id = $4 AND pdu_enc IS NOT NULL",
+                    SealedTable::SmsQuarantine => "UPDATE sms_quarantine SET key_id = $1, pdu_enc = $2 WHERE id = $3 AND key_id = $4",
+                };
+                Ok(sqlx::query(sql)
+                    .bind(key_id)
+                    .bind(sealed)
+                    .bind(row.id)
+                    .bind(row.key_id)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected()
+                    == 1)
             }
         }
 
@@ -595,6 +884,27 @@ macro_rules! impl_sql_store {
                     q.push_values(&queue, |mut b, (id, agency, at)| {
                         b.push_bind(*agency).push_bind(*id).push_bind(*at);
                     });
+                    q.build().execute(&mut **tx).await?;
+                }
+                let outbox: Vec<_> = chunk.iter().flat_map(|r| r.outbox.iter()).collect();
+                if !outbox.is_empty() {
+                    let mut q = sqlx::QueryBuilder::<$DB>::new(
+                        "INSERT INTO outbox (idem_key, channel, report_id, purpose, key_id, to_enc, body, created_at, \
+                         state, next_attempt_at) ",
+                    );
+                    q.push_values(&outbox, |mut b, o| {
+                        b.push_bind(&o.idem_key)
+                            .push_bind(&o.channel)
+                            .push_bind(o.report_id)
+                            .push_bind(&o.purpose)
+                            .push_bind(o.key_id)
+                            .push_bind(&o.to_enc)
+                            .push_bind(&o.body)
+                            .push_bind(o.created_at)
+                            .push_bind("pending")
+                            .push_bind(o.created_at);
+                    });
+                    q.push(" ON CONFLICT (idem_key) DO NOTHING");
                     q.build().execute(&mut **tx).await?;
                 }
             }

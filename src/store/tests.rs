@@ -61,6 +61,7 @@ fn report(id: i64, key: &str, fingerprint: u8) -> NewReport {
             },
         ],
         enqueue: vec!["kemenkes".into()],
+        outbox: vec![],
     }
 }
 
@@ -314,6 +315,158 @@ async fn story(store: Arc<dyn Store>, second: Arc<dyn Store>) {
     assert_eq!(store.agency_for_token(b"hash-2").await.unwrap(), None);
     assert_eq!(store.revoke_agency_tokens("kemenkes", 2).await.unwrap(), 1);
     assert_eq!(store.agency_for_token(b"hash-1").await.unwrap(), None);
+
+    outbox_and_sms(store, second, r1.id).await;
+}
+
+fn outbound(key: &str, report_id: Option<i64>) -> NewOutbound {
+    NewOutbound {
+        idem_key: key.as_bytes().to_vec(),
+        channel: "sms".into(),
+        report_id,
+        purpose: "status".into(),
+        key_id: 1,
+        to_enc: b"sealed".to_vec(),
+        body: format!("body {key}"),
+        created_at: 100,
+    }
+}
+
+/// The outbox and the SMS tables: idempotent causes, leases that exclude each
+/// other, retries, delivery reports, parts that are stored once.
+async fn outbox_and_sms(store: Arc<dyn Store>, second: Arc<dyn Store>, report_id: i64) {
+    let event = NewEvent {
+        at: 50,
+        actor: "reporter".into(),
+        action: "pesan_pelapor".into(),
+        detail: "{}".into(),
+    };
+    let before = store.events(report_id).await.unwrap().len();
+    assert!(store
+        .record_interaction(
+            &outbound("o1", Some(report_id)),
+            &[(report_id, event.clone())]
+        )
+        .await
+        .unwrap());
+    // The same cause again: nothing more, not even the event.
+    assert!(!second
+        .record_interaction(
+            &outbound("o1", Some(report_id)),
+            &[(report_id, event.clone())]
+        )
+        .await
+        .unwrap());
+    assert_eq!(store.events(report_id).await.unwrap().len(), before + 1);
+    assert!(store
+        .record_interaction(&outbound("o2", None), &[])
+        .await
+        .unwrap());
+
+    // Two handles leasing at once never get the same message.
+    let (a, b) = tokio::join!(
+        store.outbox_lease("sms", 200, 10_000, 1),
+        second.outbox_lease("sms", 200, 10_000, 1)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let mut ids: Vec<i64> = a.iter().chain(&b).map(|i| i.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), a.len() + b.len());
+    let all: Vec<_> = a.into_iter().chain(b).collect();
+    assert!(!all.is_empty());
+    // Leased: not due again before the lease ends.
+    let leased_again = store.outbox_lease("sms", 300, 10_000, 10).await.unwrap();
+    assert!(leased_again.iter().all(|i| !ids.contains(&i.id)));
+    let first = &all[0];
+    assert_eq!(first.attempts, 1);
+    assert_eq!(first.to_enc.as_deref(), Some(&b"sealed"[..]));
+    // A retry comes back after its time; sent erases the recipient.
+    store
+        .outbox_retry(first.id, 500, "no network")
+        .await
+        .unwrap();
+    assert!(store
+        .outbox_lease("sms", 400, 10_000, 10)
+        .await
+        .unwrap()
+        .iter()
+        .all(|i| i.id != first.id));
+    let again = store.outbox_lease("sms", 600, 10_000, 10).await.unwrap();
+    let again = again.iter().find(|i| i.id == first.id).expect("due again");
+    assert_eq!(again.attempts, 2);
+    store
+        .outbox_sent(first.id, "m0", Some(42), 700)
+        .await
+        .unwrap();
+    assert!(store
+        .outbox_delivered("m0", 42, true, "TP-ST 0x00", 800)
+        .await
+        .unwrap());
+    assert!(!store
+        .outbox_delivered("m0", 43, true, "TP-ST 0x00", 800)
+        .await
+        .unwrap());
+    let counts = store.outbox_counts().await.unwrap();
+    assert!(
+        counts.contains(&("sms".into(), "delivered".into(), 1)),
+        "{counts:?}"
+    );
+    for item in leased_again {
+        store
+            .outbox_failed(item.id, "invalid number", 900)
+            .await
+            .unwrap();
+    }
+
+    // SMS parts: stored once, grouped, consumed, pruned.
+    let part = |key: &str, seq: i64, at: i64| NewSmsPart {
+        part_key: key.as_bytes().to_vec(),
+        group_key: b"group".to_vec(),
+        seq,
+        total: 2,
+        key_id: 1,
+        pdu_enc: b"sealed pdu".to_vec(),
+        modem: "m0".into(),
+        received_at: at,
+    };
+    assert!(store.sms_store_part(&part("p2", 2, 10)).await.unwrap());
+    assert!(!second.sms_store_part(&part("p2", 2, 11)).await.unwrap());
+    assert!(store.sms_store_part(&part("p1", 1, 12)).await.unwrap());
+    let group = store.sms_group(b"group").await.unwrap();
+    assert_eq!(group.iter().map(|p| p.seq).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(
+        store.sms_groups_waiting(11).await.unwrap(),
+        vec![b"group".to_vec()]
+    );
+    assert!(store.sms_groups_waiting(10).await.unwrap().is_empty());
+    let ids: Vec<i64> = group.iter().map(|p| p.id).collect();
+    store.sms_consume(&ids, 20).await.unwrap();
+    assert!(store.sms_group(b"group").await.unwrap().is_empty());
+    // Consumed, the same part read again is still recognised.
+    assert!(!store.sms_store_part(&part("p1", 1, 30)).await.unwrap());
+    assert_eq!(store.sms_prune(21).await.unwrap(), 2);
+    assert!(store
+        .sms_quarantine(b"q1", 1, b"sealed", "m0", "bad", 5)
+        .await
+        .unwrap());
+    assert!(!store
+        .sms_quarantine(b"q1", 1, b"sealed", "m0", "bad", 5)
+        .await
+        .unwrap());
+
+    // Rotation sees sealed rows outside the reporter tables.
+    let rows = store.sealed_rows_not_under(2, 100).await.unwrap();
+    assert!(rows.iter().any(|r| r.table == SealedTable::SmsQuarantine));
+    for row in &rows {
+        assert!(store.reseal_row(row, 2, b"resealed").await.unwrap());
+    }
+    assert!(store
+        .sealed_rows_not_under(2, 100)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.identity_key_ids().await.unwrap().contains(&2));
 }
 
 #[tokio::test]

@@ -171,6 +171,10 @@ pub struct InboundMessage {
     pub received_at_ms: i64,
     /// The raw channel payload (a PDU, a mail), kept for operators.
     pub raw: Option<Vec<u8>>,
+    /// Set when the channel could deliver only part of the message (a long SMS
+    /// whose other parts never came): which parts are missing, as the channel
+    /// numbers them. Recorded with the report.
+    pub incomplete: Option<Vec<i64>>,
 }
 
 /// What the core answers once a message is committed.

@@ -1,11 +1,13 @@
-//! SMS for lapord: the pure codec that turns the hex PDUs a GSM modem hands over
-//! (`AT+CMGR`, `AT+CMGL`, `+CMT`, `+CDS`) into values, and the replies the daemon sends
-//! to citizens back into PDUs for `AT+CMGS`. It takes bytes and returns values: no I/O,
-//! no tokio. The modem state machine that talks AT lives elsewhere and uses this crate;
-//! [`at`] is the other pure half it needs, the decoder that turns the modem's AT
-//! responses, prompts and unsolicited result codes into events and typed values.
+//! SMS for lapord. The pure codecs: [`pdu`] turns the hex PDUs a GSM modem hands over
+//! (`AT+CMGR`, `AT+CMGL`, `+CMT`, `+CDS`) into values and replies back into PDUs for
+//! `AT+CMGS`; [`at`] turns the modem's AT responses, prompts and unsolicited result
+//! codes into events and typed values. Both take bytes and return values: no I/O.
+//! On top of them, [`modem`] is the driver that owns a serial port and runs one modem,
+//! and [`sim`] is a modem simulator on a pseudo-terminal for tests and demos.
 
 pub mod at;
+pub mod modem;
 pub mod pdu;
+pub mod sim;
 
 pub use pdu::*;

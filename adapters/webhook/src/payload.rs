@@ -217,6 +217,7 @@ pub fn parse(
         attachments,
         received_at_ms,
         raw: None,
+        incomplete: None,
     })
 }
 

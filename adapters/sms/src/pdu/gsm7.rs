@@ -61,8 +61,30 @@ fn lookup_ext(s: u8, table: ShiftTable) -> Option<char> {
     EXTENSION.iter().find(|(k, _)| *k == s).map(|&(_, c)| c)
 }
 
+/// The default table reversed for code points below 0x80, most of any text: septet + 1,
+/// 0 when the character is not in the default table (`[`, `` ` ``, the escape itself).
+/// Replies are scanned several times while split into parts, so this keeps encoding from
+/// searching the 128-entry table per character.
+const ASCII_SEPTET: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        let c = DEFAULT[i] as u32;
+        if c < 128 && i != ESC as usize {
+            t[c as usize] = i as u8 + 1;
+        }
+        i += 1;
+    }
+    t
+};
+
 /// Septets for one character: `Some([s])`, `Some([ESC, s])` or `None` if not encodable.
 pub(crate) fn encode_char(c: char) -> Option<(u8, Option<u8>)> {
+    if let Some(&s) = ASCII_SEPTET.get(c as usize) {
+        if s != 0 {
+            return Some((s - 1, None));
+        }
+    }
     if c != '\u{1B}' {
         if let Some(i) = DEFAULT.iter().position(|&d| d == c) {
             return Some((i as u8, None));
@@ -183,6 +205,24 @@ mod tests {
         assert_eq!(gsm7_septets("Halo"), Some(4));
         assert_eq!(gsm7_septets("😃"), None);
         assert_eq!(gsm7_septets("\u{1B}"), None);
+    }
+
+    #[test]
+    fn ascii_fast_path_agrees_with_the_tables() {
+        for b in 0u8..0x80 {
+            let c = char::from(b);
+            let slow = DEFAULT
+                .iter()
+                .position(|&d| d == c && c != '\u{1B}')
+                .map(|i| (i as u8, None))
+                .or_else(|| {
+                    EXTENSION
+                        .iter()
+                        .find(|(_, d)| *d == c)
+                        .map(|&(k, _)| (ESC, Some(k)))
+                });
+            assert_eq!(encode_char(c), slow, "{c:?}");
+        }
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! decides: SMS-DELIVER (a citizen's message), SMS-SUBMIT (one of ours read back from
 //! storage) or SMS-STATUS-REPORT. [`encode_submit`] builds the parts of a reply for
 //! `AT+CMGS`, and [`assemble`] joins the parts of a concatenated message. Every input is
-//! decoded without panicking: bad input is a [`PduError`] naming the octet.
+//! decoded without panicking: bad input is a [`PduError`] naming the octet. [`describe`]
+//! and [`encode_plan`] show PDUs as JSON for operators.
 
 mod address;
 mod concat;
@@ -12,6 +13,7 @@ mod deliver;
 mod encode;
 mod error;
 mod gsm7;
+mod json;
 mod reader;
 mod scts;
 mod status;
@@ -30,6 +32,7 @@ pub use encode::{
 };
 pub use error::{EncodeError, PduError};
 pub use gsm7::gsm7_septets;
+pub use json::{describe, describe_error, encode_plan};
 pub use reader::{clean_pdu_line, parse_hex, to_hex};
 pub use scts::Scts;
 pub use status::{DeliveryOutcome, StatusReport};

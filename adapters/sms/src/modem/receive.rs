@@ -1,0 +1,255 @@
+//! Receiving: the sweep (`AT+CMGL=4`), reading announced messages (`+CMTI`/`+CDSI` →
+//! `AT+CMGR`), and messages routed straight to us (`+CMT`/`+CDS`). Every message goes to
+//! the sink first and is deleted (`AT+CMGD`) only after the sink said it is committed;
+//! a refusal leaves it on the modem for the next sweep. Messages we sent that the modem
+//! keeps (stat 2/3, SMS-SUBMIT) are left alone. A PDU that does not decode still goes
+//! to the sink, with the error, so nothing the network delivered is lost.
+
+use super::api::{DeliveryReport, Received};
+use super::link::Port;
+use super::session::{Announced, Fault, Session};
+use crate::at::{parse_cmgl, parse_cmgr, FinalResult, MessageStat, ParseError};
+use crate::{clean_pdu_line, decode, parse_hex, Framing, Pdu, TypeHint};
+
+/// What a PDU turned out to be.
+enum Item {
+    Message(Received),
+    Report(DeliveryReport),
+}
+
+impl<'a, P: Port> Session<'a, P> {
+    /// Lists every stored message and handles each.
+    pub(super) async fn sweep(&mut self) -> Result<(), Fault> {
+        let r = self.cmd("AT+CMGL=4").await?;
+        if !r.is_ok() {
+            if is_cms(&r.result, 321) {
+                // phonesim answers an empty listing with "invalid memory index".
+                return Ok(());
+            }
+            tracing::warn!(modem = %self.name(), result = ?r.result, "listing stored messages failed");
+            return self.check_pdu_mode().await;
+        }
+        let listed = parse_cmgl(&r.lines);
+        tracing::debug!(modem = %self.name(), count = listed.len(), "stored messages listed");
+        for item in listed {
+            if self.cancel.is_cancelled() {
+                break;
+            }
+            self.stored(item.index, item.stat, &item.pdu_hex).await?;
+        }
+        Ok(())
+    }
+
+    /// After a failed listing: a modem back in text mode was reset behind our back.
+    async fn check_pdu_mode(&mut self) -> Result<(), Fault> {
+        let r = self.cmd("AT+CMGF?").await?;
+        let text_mode = r.is_ok()
+            && r.lines.iter().any(|l| {
+                l.trim_start()
+                    .strip_prefix("+CMGF:")
+                    .is_some_and(|v| v.trim() == "1")
+            });
+        if text_mode {
+            return Err(Fault::Reset("text mode"));
+        }
+        Ok(())
+    }
+
+    /// Reads a message a `+CMTI`/`+CDSI` announced, selecting its storage first when it
+    /// is not the configured one (status reports in `"SR"`).
+    pub(super) async fn read_announced(&mut self, a: Announced) -> Result<(), Fault> {
+        let mine = a.storage.eq_ignore_ascii_case(self.cfg.storage.as_str());
+        if !mine {
+            let plausible = (1..=4).contains(&a.storage.len())
+                && a.storage.bytes().all(|b| b.is_ascii_alphanumeric());
+            if !plausible {
+                tracing::debug!(modem = %self.name(), "announcement with an unreadable storage ignored");
+                return Ok(());
+            }
+            let r = self.cmd(&format!("AT+CPMS=\"{}\"", a.storage)).await?;
+            if !r.is_ok() {
+                tracing::warn!(modem = %self.name(), storage = %a.storage, result = ?r.result,
+                    "cannot select the storage of an announced message");
+                return Ok(());
+            }
+        }
+        let read = self.read_index(a.index).await;
+        if !mine && !matches!(read, Err(Fault::Gone(_) | Fault::Unresponsive)) {
+            let cpms = self.cpms.clone();
+            if !self.cmd(&cpms).await?.is_ok() {
+                return Err(Fault::Reset("storage selection lost"));
+            }
+        }
+        read
+    }
+
+    async fn read_index(&mut self, index: u32) -> Result<(), Fault> {
+        let r = self.cmd(&format!("AT+CMGR={index}")).await?;
+        if !r.is_ok() {
+            if is_cms(&r.result, 321) {
+                tracing::debug!(modem = %self.name(), index, "announced message already gone");
+            } else {
+                tracing::warn!(modem = %self.name(), index, result = ?r.result,
+                    "reading an announced message failed; the sweep will retry");
+            }
+            return Ok(());
+        }
+        match parse_cmgr(&r.lines) {
+            Ok(p) if p.is_empty_slot() => {
+                tracing::debug!(modem = %self.name(), index, "announced slot is empty");
+                Ok(())
+            }
+            Ok(p) => self.stored(index, p.stat, &p.pdu_hex).await,
+            Err(ParseError::TextMode { .. }) => Err(Fault::Reset("text mode")),
+            Err(e) => {
+                tracing::warn!(modem = %self.name(), index, error = %e, "unreadable +CMGR answer");
+                Ok(())
+            }
+        }
+    }
+
+    /// One stored message: to the sink, then deleted once the sink committed it.
+    async fn stored(
+        &mut self,
+        index: u32,
+        stat: Option<MessageStat>,
+        hex: &str,
+    ) -> Result<(), Fault> {
+        if matches!(
+            stat,
+            Some(MessageStat::StoredUnsent | MessageStat::StoredSent)
+        ) {
+            tracing::debug!(modem = %self.name(), index, "stored outgoing message left alone");
+            return Ok(());
+        }
+        let Some(item) = self.classify(hex, index) else {
+            return Ok(());
+        };
+        if self.hand_over(index, item).await {
+            self.delete(index).await?;
+        }
+        Ok(())
+    }
+
+    /// A `+CMT`/`+CDS` message: to the sink, then acknowledged when the modem wants it.
+    pub(super) async fn direct(&mut self, hex: &str, report: bool) -> Result<(), Fault> {
+        let accepted = match self.classify(hex, Received::DIRECT) {
+            Some(item) => self.hand_over(Received::DIRECT, item).await,
+            None => true,
+        };
+        if self.cnma {
+            if accepted {
+                let r = self.cmd("AT+CNMA").await?;
+                if !r.is_ok() {
+                    tracing::debug!(modem = %self.name(), result = ?r.result, "AT+CNMA refused");
+                }
+            } else {
+                tracing::warn!(modem = %self.name(), report,
+                    "direct message not acknowledged; the network will deliver it again");
+            }
+        } else if !accepted {
+            tracing::error!(modem = %self.name(), report,
+                "sink refused a message the modem did not store; it is lost");
+        }
+        Ok(())
+    }
+
+    /// Decodes a PDU line into what the sink takes; `None` for empty slots and stored
+    /// SMS-SUBMITs.
+    fn classify(&self, hex: &str, index: u32) -> Option<Item> {
+        let hex = clean_pdu_line(hex);
+        if hex
+            .trim_start_matches("00")
+            .bytes()
+            .all(|b| b == b'F' || b == b'f')
+        {
+            tracing::debug!(modem = %self.name(), index, "empty or filler PDU skipped");
+            return None;
+        }
+        let (pdu, decoded) = match parse_hex(hex) {
+            Ok(bytes) => {
+                let d = decode(&bytes[..], Framing::WithSmsc, TypeHint::ByMti);
+                (bytes, d)
+            }
+            Err(e) => (hex.as_bytes().to_vec(), Err(e)),
+        };
+        let modem = self.cfg.name.clone();
+        match decoded {
+            Ok(Pdu::Deliver(d)) => Some(Item::Message(Received {
+                modem,
+                index,
+                pdu,
+                decoded: Ok(d),
+            })),
+            Ok(Pdu::StatusReport(r)) => {
+                let outcome = r.outcome();
+                Some(Item::Report(DeliveryReport {
+                    modem,
+                    mr: r.message_ref,
+                    recipient: r.recipient.value.clone(),
+                    delivered: outcome == crate::DeliveryOutcome::Delivered,
+                    final_: outcome != crate::DeliveryOutcome::Pending,
+                    status: r.status,
+                    pdu,
+                }))
+            }
+            Ok(Pdu::Submit(_)) => {
+                tracing::debug!(modem = %self.name(), index, "stored SMS-SUBMIT left alone");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(modem = %self.name(), index, octets = pdu.len(), error = %e,
+                    "undecodable PDU handed to the sink as it is");
+                Some(Item::Message(Received {
+                    modem,
+                    index,
+                    pdu,
+                    decoded: Err(e),
+                }))
+            }
+        }
+    }
+
+    /// Hands a message or report to the sink; true when it was committed.
+    async fn hand_over(&mut self, index: u32, item: Item) -> bool {
+        let (result, report) = match item {
+            Item::Message(m) => {
+                tracing::debug!(modem = %self.name(), index, octets = m.pdu.len(), "message to the sink");
+                (self.sink.received(m).await, false)
+            }
+            Item::Report(r) => (self.sink.delivery_report(r).await, true),
+        };
+        match result {
+            Ok(()) => {
+                self.status.count(|c| match report {
+                    true => c.delivery_reports += 1,
+                    false => c.received += 1,
+                });
+                true
+            }
+            Err(e) => {
+                self.status.count(|c| c.sink_errors += 1);
+                tracing::warn!(modem = %self.name(), index, report, error = %e,
+                    "sink refused a message; it stays on the modem");
+                false
+            }
+        }
+    }
+
+    async fn delete(&mut self, index: u32) -> Result<(), Fault> {
+        let r = self.cmd(&format!("AT+CMGD={index}")).await?;
+        if r.is_ok() {
+            self.status.deleted();
+        } else if is_cms(&r.result, 321) {
+            tracing::debug!(modem = %self.name(), index, "message already deleted");
+        } else {
+            tracing::warn!(modem = %self.name(), index, result = ?r.result,
+                "delete failed; the message will be read again");
+        }
+        Ok(())
+    }
+}
+
+fn is_cms(result: &FinalResult, code: u16) -> bool {
+    matches!(result, FinalResult::CmsError(c) if c.is(code))
+}

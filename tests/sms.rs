@@ -1,0 +1,402 @@
+//! The SMS channel end to end: the real `lapord` binary drives the modem
+//! simulator over a pseudo-terminal (the real serial path), and every count is
+//! taken at the real receivers: the simulator's SIM storage and the SMS it was
+//! given to send, and the store.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::needles::assert_clean;
+use common::{count_reports, Daemon, Home};
+use lapor_sms::sim::{Fault, SimConfig, Simulator};
+
+/// `common::needles::PHONE_SMS` in E.164: the searches for identities at rest
+/// and in logs look for it in every form.
+const CITIZEN: &str = "+6281234567890";
+
+struct Rig {
+    rt: tokio::runtime::Runtime,
+    sim: Simulator,
+    home: Home,
+}
+
+impl Rig {
+    fn new(capacity: usize) -> Rig {
+        Rig::with_baud(capacity, None)
+    }
+
+    /// `baud`: the simulator paces its line like a real serial port.
+    fn with_baud(capacity: usize, baud: Option<u32>) -> Rig {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let home = Home::new("");
+        let link = home.dir.path().join("modem0");
+        let sim = rt
+            .block_on(Simulator::start(SimConfig {
+                capacity,
+                baud,
+                link: Some(link.clone()),
+                status_report_delay: Duration::from_millis(50),
+                ..SimConfig::default()
+            }))
+            .expect("start the modem simulator");
+        let mut home = home;
+        home.extra_toml = format!(
+            r#"
+[channels.sms]
+concat_wait_secs = 3
+send_per_minute = 60000
+[channels.sms.modems.m0]
+device = "{}"
+poll_secs = 1
+status_secs = 5
+command_timeout_secs = 3
+"#,
+            link.display()
+        );
+        Rig { rt, sim, home }
+    }
+
+    fn start(&self) -> Daemon {
+        self.home.start()
+    }
+
+    /// SMS the simulator was given to send to `to`.
+    fn sent_to(&self, to: &str) -> Vec<String> {
+        self.sim
+            .sent()
+            .into_iter()
+            .filter(|s| s.to == to)
+            .map(|s| s.text.unwrap_or_default())
+            .collect()
+    }
+}
+
+/// No trace of the test citizen's number in the store's files or the logs.
+fn assert_no_identity(d: &Daemon) {
+    assert_clean("the debug logs", d.logs().as_bytes());
+    let data = d.dir.join("data");
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with("lapord.db") {
+            assert_clean(&name, &std::fs::read(&path).unwrap());
+        }
+    }
+}
+
+fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool, logs: impl Fn() -> String) {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}\n--- logs ---\n{}", logs());
+}
+
+/// The ten-digit tracking ID in a reply.
+fn tracking_id_in(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 10)
+        .unwrap_or_else(|| panic!("no tracking ID in {text:?}"))
+        .to_string()
+}
+
+fn report_show(d: &Daemon, id: &str) -> serde_json::Value {
+    let out = d.cli(&["report", "show", id, "--reason", "test"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The PDUs of a concatenated UCS2 SMS-DELIVER (8-bit reference UDH), built by
+/// hand from TS 23.040 so the test does not trust the codec under test.
+fn ucs2_parts(from: &str, text: &str, reference: u8) -> Vec<Vec<u8>> {
+    let units: Vec<u16> = text.encode_utf16().collect();
+    let chunks: Vec<&[u16]> = units.chunks(67).collect();
+    let total = chunks.len() as u8;
+    let digits = from.trim_start_matches('+');
+    let mut oa = vec![digits.len() as u8, 0x91];
+    let d: Vec<u8> = digits.bytes().map(|b| b - b'0').collect();
+    for pair in d.chunks(2) {
+        oa.push(pair[0] | (pair.get(1).copied().unwrap_or(0xF) << 4));
+    }
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut pdu = vec![0x00, 0x44];
+            pdu.extend_from_slice(&oa);
+            pdu.extend_from_slice(&[0x00, 0x08]);
+            pdu.extend_from_slice(&[0x62, 0x11, 0x82, 0x21, 0x43, 0x65, 0x28]);
+            let mut ud = vec![0x05, 0x00, 0x03, reference, total, i as u8 + 1];
+            for u in chunk.iter() {
+                ud.extend_from_slice(&u.to_be_bytes());
+            }
+            pdu.push(ud.len() as u8);
+            pdu.extend_from_slice(&ud);
+            pdu
+        })
+        .collect()
+}
+
+#[test]
+fn sms_in_report_committed_tracking_id_out() {
+    let rig = Rig::new(30);
+    let d = rig.start();
+    rig.sim
+        .deliver_text(
+            CITIZEN,
+            "Jalan rusak di depan SDN 3 Sleman, mohon diperbaiki",
+        )
+        .unwrap();
+    wait_for(
+        "the acknowledgement SMS",
+        Duration::from_secs(30),
+        || !rig.sent_to(CITIZEN).is_empty(),
+        || d.logs(),
+    );
+    let replies = rig.sent_to(CITIZEN);
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    let reply = &replies[0];
+    assert!(
+        lapor_sms::gsm7_septets(reply).is_some_and(|n| n <= 160),
+        "one GSM 7-bit segment: {reply:?}"
+    );
+    let id = tracking_id_in(reply);
+    assert_eq!(count_reports(&d.dir), 1);
+    // The SIM is emptied once the report is committed.
+    wait_for(
+        "the SIM to be emptied",
+        Duration::from_secs(10),
+        || rig.sim.stored().is_empty(),
+        || d.logs(),
+    );
+    // The public status knows the ID; the operator sees the citizen's number.
+    let status = d.get(&format!("/v1/reports/{id}"));
+    assert_eq!(status.status, 200, "{}", status.text());
+    let shown = report_show(&d, &id);
+    assert_eq!(shown["channel"], "sms");
+    assert!(shown.to_string().contains(CITIZEN), "{shown}");
+
+    // CEK by SMS answers the status in one segment.
+    rig.sim.deliver_text(CITIZEN, &format!("cek {id}")).unwrap();
+    wait_for(
+        "the CEK reply",
+        Duration::from_secs(30),
+        || rig.sent_to(CITIZEN).len() == 2,
+        || d.logs(),
+    );
+    let cek = &rig.sent_to(CITIZEN)[1];
+    assert!(cek.contains(&id), "{cek}");
+    assert!(lapor_sms::gsm7_septets(cek).is_some_and(|n| n <= 160));
+    // Still one report: a command is not a report.
+    assert_eq!(count_reports(&d.dir), 1);
+    assert_no_identity(&d);
+}
+
+#[test]
+fn four_part_ucs2_message_out_of_order() {
+    let rig = Rig::new(30);
+    let d = rig.start();
+    let text = "Pelayanan puskesmas sangat lambat 😡 antrean dari jam 6 pagi sampai siang belum dipanggil. \
+                Petugas tidak ramah, obat sering kosong. Mohon ditindaklanjuti 🙏 ini sudah berlangsung \
+                berbulan-bulan di Kecamatan Cibinong, Kabupaten Bogor. Terima kasih 🇮🇩";
+    let parts = ucs2_parts(CITIZEN, text, 0x5A);
+    assert_eq!(parts.len(), 4);
+    for i in [2, 0, 3, 1] {
+        rig.sim.deliver_pdu(&parts[i]).unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    wait_for(
+        "the acknowledgement",
+        Duration::from_secs(30),
+        || !rig.sent_to(CITIZEN).is_empty(),
+        || d.logs(),
+    );
+    let id = tracking_id_in(&rig.sent_to(CITIZEN)[0]);
+    assert_eq!(count_reports(&d.dir), 1);
+    let shown = report_show(&d, &id);
+    assert_eq!(shown["text"].as_str().unwrap(), text);
+    wait_for(
+        "the SIM to be emptied",
+        Duration::from_secs(10),
+        || rig.sim.stored().is_empty(),
+        || d.logs(),
+    );
+    // The same four parts read again (a re-listed SIM): still one report.
+    for p in &parts {
+        rig.sim.deliver_pdu(p).unwrap();
+    }
+    wait_for(
+        "the SIM to be emptied again",
+        Duration::from_secs(10),
+        || rig.sim.stored().is_empty(),
+        || d.logs(),
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(count_reports(&d.dir), 1);
+    assert_eq!(rig.sent_to(CITIZEN).len(), 1);
+    assert_no_identity(&d);
+}
+
+#[test]
+fn killed_between_commit_and_delete_one_report_one_reply() {
+    let rig = Rig::new(30);
+    // Deletes fail: the report commits but the SMS stays on the SIM, exactly
+    // the state a crash between commit and delete leaves.
+    rig.sim.inject(Fault::CmsError {
+        command: "AT+CMGD".into(),
+        code: 500,
+        times: 1_000_000,
+    });
+    let mut d = rig.start();
+    rig.sim
+        .deliver_text(CITIZEN, "Lampu jalan mati sebulan di Jl. Kaliurang km 7")
+        .unwrap();
+    wait_for(
+        "the report",
+        Duration::from_secs(30),
+        || count_reports(&d.dir) == 1,
+        || d.logs(),
+    );
+    d.sigkill();
+    assert_eq!(rig.sim.stored().len(), 1, "the SMS is still on the SIM");
+    rig.sim.clear_faults();
+    let d = rig.start();
+    wait_for(
+        "the SIM to be emptied",
+        Duration::from_secs(30),
+        || rig.sim.stored().is_empty(),
+        || d.logs(),
+    );
+    wait_for(
+        "the reply",
+        Duration::from_secs(30),
+        || !rig.sent_to(CITIZEN).is_empty(),
+        || d.logs(),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(count_reports(&d.dir), 1);
+    assert_eq!(rig.sent_to(CITIZEN).len(), 1, "{:?}", rig.sent_to(CITIZEN));
+}
+
+#[test]
+fn lost_cmti_recovered_by_listing() {
+    let rig = Rig::new(30);
+    let d = rig.start();
+    rig.sim.inject(Fault::NoCmti);
+    rig.sim
+        .deliver_text(CITIZEN, "Sampah menumpuk di pasar Beringharjo")
+        .unwrap();
+    wait_for(
+        "the report",
+        Duration::from_secs(30),
+        || count_reports(&d.dir) == 1,
+        || d.logs(),
+    );
+    wait_for(
+        "the SIM to be emptied",
+        Duration::from_secs(10),
+        || rig.sim.stored().is_empty(),
+        || d.logs(),
+    );
+    wait_for(
+        "the reply",
+        Duration::from_secs(30),
+        || rig.sent_to(CITIZEN).len() == 1,
+        || d.logs(),
+    );
+}
+
+#[test]
+fn modem_vanishes_mid_send_and_comes_back() {
+    // A slow line (1200 baud) so that a send takes long enough to cut it off.
+    let rig = Rig::with_baud(30, Some(1200));
+    let d = rig.start();
+    rig.sim
+        .deliver_text(CITIZEN, "Jembatan putus di Desa Sukamaju")
+        .unwrap();
+    wait_for(
+        "the reply to start going out",
+        Duration::from_secs(60),
+        || rig.sim.commands().iter().any(|c| c.starts_with("AT+CMGS")),
+        || d.logs(),
+    );
+    // The USB modem is unplugged in the middle of the send.
+    rig.rt.block_on(rig.sim.vanish());
+    assert!(
+        rig.sent_to(CITIZEN).is_empty(),
+        "the send was cut off before the modem took it"
+    );
+    assert_eq!(count_reports(&d.dir), 1);
+    std::thread::sleep(Duration::from_secs(2));
+    rig.rt.block_on(rig.sim.reappear()).unwrap();
+    wait_for(
+        "the reply after the modem came back",
+        Duration::from_secs(60),
+        || rig.sent_to(CITIZEN).len() == 1,
+        || d.logs(),
+    );
+    // And the modem works on: a second message, a second report and reply.
+    rig.sim
+        .deliver_text("+6285700001111", "Air PDAM keruh")
+        .unwrap();
+    wait_for(
+        "the second reply",
+        Duration::from_secs(60),
+        || rig.sent_to("+6285700001111").len() == 1,
+        || d.logs(),
+    );
+    assert_eq!(count_reports(&d.dir), 2);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(rig.sent_to(CITIZEN).len(), 1);
+}
+
+#[test]
+fn flood_of_500_stored_at_start() {
+    let rig = Rig::new(600);
+    for i in 0..500 {
+        rig.sim
+            .deliver_text(
+                &format!("+62812{i:07}"),
+                &format!("Laporan nomor {i}: jalan berlubang"),
+            )
+            .unwrap();
+    }
+    let d = rig.start();
+    wait_for(
+        "500 reports",
+        Duration::from_secs(240),
+        || count_reports(&d.dir) == 500,
+        || d.logs(),
+    );
+    wait_for(
+        "the SIM to be emptied",
+        Duration::from_secs(60),
+        || rig.sim.stored().is_empty(),
+        || d.logs(),
+    );
+    wait_for(
+        "500 replies",
+        Duration::from_secs(240),
+        || rig.sim.sent().len() >= 500,
+        || d.logs(),
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let sent = rig.sim.sent();
+    assert_eq!(sent.len(), 500);
+    let mut to: Vec<String> = sent.iter().map(|s| s.to.clone()).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 500, "one reply per citizen");
+}
