@@ -10,10 +10,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use: systemd-analyze (unit verification).
+# Debian packages the tests use: systemd-analyze (unit verification), gammu (an
+# independent AT client driving the modem simulator), python3-gammu (an
+# independent PDU codec, run with Debian's /usr/bin/python3), socat.
 need_pkgs=()
 command -v systemd-analyze >/dev/null 2>&1 || need_pkgs+=(systemd)
 command -v pg_isready >/dev/null 2>&1 || need_pkgs+=(postgresql-client)
+command -v gammu >/dev/null 2>&1 || need_pkgs+=(gammu)
+command -v socat >/dev/null 2>&1 || need_pkgs+=(socat)
+/usr/bin/python3 -c 'import gammu' >/dev/null 2>&1 || need_pkgs+=(python3-gammu)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "test.sh: installing ${need_pkgs[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi

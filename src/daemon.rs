@@ -298,6 +298,8 @@ fn webhook_config(
     })
 }
 
+type Tasks = Vec<tokio::task::JoinHandle<()>>;
+
 /// Starts one driver per configured modem, the SMS core they feed, its sweep,
 /// and one outbox sender per modem. Returns (input tasks, sender tasks).
 #[allow(clippy::too_many_arguments)]
@@ -311,10 +313,7 @@ fn start_sms(
     metrics: Arc<Metrics>,
     input_stop: CancellationToken,
     outbox_stop: CancellationToken,
-) -> anyhow::Result<(
-    Vec<tokio::task::JoinHandle<()>>,
-    Vec<tokio::task::JoinHandle<()>>,
-)> {
+) -> anyhow::Result<(Tasks, Tasks)> {
     use lapor_sms::modem::{self, ModemConfig, Storage};
     let cfg = &settings.channels.sms;
     let service = crate::sms::SmsService::new(

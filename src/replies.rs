@@ -177,7 +177,7 @@ fn truncate(s: &str, max: usize) -> String {
         .char_indices()
         .filter(|&(i, c)| c == ' ' && septets(&s[..i]) <= room)
         .map(|(i, _)| i)
-        .last();
+        .next_back();
     let head = match word_cut {
         Some(i) => &s[..i],
         None => take_septets(s, room),
@@ -200,10 +200,15 @@ pub fn short_agency(name: &str, max_septets: usize) -> String {
 }
 
 /// Renders a one-segment template around an agency name shortened to the room
-/// the rest of it leaves.
+/// the rest of it leaves. A name cut with "..." takes no full stop after it.
 fn with_agency(agency: &str, render: impl Fn(&str) -> String) -> String {
     let fixed = septets(&render(""));
-    render(&short_agency(agency, SEGMENT_SEPTETS.saturating_sub(fixed)))
+    let name = short_agency(agency, SEGMENT_SEPTETS.saturating_sub(fixed));
+    let text = render(&name);
+    match name.ends_with(DOTS) {
+        true => text.replacen(&format!("{name}."), &name, 1),
+        false => text,
+    }
 }
 
 // ---- Replies to a citizen's message ----

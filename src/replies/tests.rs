@@ -85,6 +85,7 @@ fn every_template_fits_one_gsm_segment_with_the_longest_real_values() {
             "{name}: {:?} septets: {text}",
             gsm7_septets(&text)
         );
+        assert!(!text.contains("...."), "{name}: {text}");
     }
     // And every agency, state and reason, not only the longest.
     for a in &dir.agencies {
@@ -94,6 +95,7 @@ fn every_template_fits_one_gsm_segment_with_the_longest_real_values() {
         }
         for text in [forwarded(id, &a.name), followed_up(id, &a.name)] {
             assert!(sms_segments_ok(&text), "{text}");
+            assert!(!text.contains("...."), "{text}");
         }
     }
     for &r in NotProcessedReason::ALL {
@@ -105,25 +107,36 @@ fn every_template_fits_one_gsm_segment_with_the_longest_real_values() {
 fn real_agency_names_are_shortened_as_documented() {
     let dir = directory();
     let id = id();
-    let mut shortened = 0;
-    for a in &dir.agencies {
-        let text = forwarded(id, &a.name);
-        let shown = text
-            .strip_prefix(&format!("Laporan {id} diteruskan ke "))
-            .and_then(|t| t.split_once(". Cek status: ").map(|(n, _)| n))
-            .unwrap_or_else(|| panic!("{text}"));
-        let before_slash = a.name.split('/').next().unwrap().trim_end();
-        let ok = shown == a.name
-            || shown == before_slash
-            || shown
-                .strip_suffix(DOTS)
-                .is_some_and(|p| !p.is_empty() && before_slash.starts_with(p));
-        assert!(ok, "{} shown as {shown}", a.name);
-        shortened += usize::from(shown != a.name);
+    type Template = fn(TrackingId, &str) -> String;
+    let templates: [(Template, String); 2] = [
+        (forwarded, format!("Laporan {id} diteruskan ke ")),
+        (followed_up, format!("Laporan {id} ditindaklanjuti oleh ")),
+    ];
+    for (template, prefix) in &templates {
+        let mut shortened = 0;
+        for a in &dir.agencies {
+            let text = template(id, &a.name);
+            let shown = text
+                .strip_prefix(prefix.as_str())
+                .and_then(|t| t.split_once(" Cek status: ").map(|(n, _)| n))
+                .map(|n| match n.ends_with(DOTS) {
+                    true => n,
+                    false => n.strip_suffix('.').unwrap_or(n),
+                })
+                .unwrap_or_else(|| panic!("{text}"));
+            let before_slash = a.name.split('/').next().unwrap().trim_end();
+            let ok = shown == a.name
+                || shown == before_slash
+                || shown
+                    .strip_suffix(DOTS)
+                    .is_some_and(|p| !p.is_empty() && before_slash.starts_with(p));
+            assert!(ok, "{} shown as {shown}", a.name);
+            shortened += usize::from(shown != a.name);
+        }
+        println!("{prefix}: {shortened} agency names shortened");
     }
     // The directory is all GSM 7-bit ASCII; names need no character replaced.
     assert!(dir.agencies.iter().all(|a| tidy(&a.name, true) == a.name));
-    println!("{shortened} agency names shortened in `forwarded`");
 }
 
 #[test]

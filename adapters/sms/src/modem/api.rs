@@ -114,10 +114,20 @@ pub enum SendFailure {
     /// Sending the same message later may work: timeout, port gone, modem not ready,
     /// network congestion (CMS codes whose `transient()` is true).
     #[error("transient send failure: {cause} ({parts_sent} part(s) sent)")]
-    Transient { cause: SendCause, parts_sent: usize },
+    Transient {
+        /// What went wrong.
+        cause: SendCause,
+        /// Parts that went out before the failure.
+        parts_sent: usize,
+    },
     /// It will not work: invalid number, message refused (permanent CMS codes).
     #[error("permanent send failure: {cause} ({parts_sent} part(s) sent)")]
-    Permanent { cause: SendCause, parts_sent: usize },
+    Permanent {
+        /// What went wrong.
+        cause: SendCause,
+        /// Parts that went out before the failure.
+        parts_sent: usize,
+    },
 }
 
 impl SendFailure {

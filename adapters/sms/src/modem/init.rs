@@ -71,10 +71,7 @@ impl<'a, P: Port> Session<'a, P> {
     async fn sync(&mut self) -> Result<(), Fault> {
         let t = self.cfg.command_timeout;
         let quiet = (t / 4).min(Duration::from_millis(150));
-        match self.link.write_raw(&[ESC, b'\r'], t).await {
-            Ok(()) => {}
-            Err(e) => return Err(Fault::from(e)),
-        }
+        self.link.write_raw(&[ESC, b'\r'], t).await?;
         self.link.drain(quiet, t).await?;
         let per_try = t.min(Duration::from_secs(3));
         for attempt in 1..=SYNC_TRIES {
@@ -88,7 +85,7 @@ impl<'a, P: Port> Session<'a, P> {
                     return Ok(());
                 }
                 Ok(_) | Err(LinkError::Timeout { .. }) => {
-                    tracing::debug!(modem = %self.name(), attempt, "no OK to AT yet");
+                    tracing::debug!(modem = %self.name(), attempt, "No OK to AT yet.");
                     self.link.drain(quiet, t).await?;
                 }
                 Err(LinkError::Gone(e)) => return Err(Fault::Gone(e)),
@@ -101,7 +98,7 @@ impl<'a, P: Port> Session<'a, P> {
     async fn optional(&mut self, command: &str) -> Result<(), Fault> {
         let r = self.busy_retry(command).await?;
         if !r.is_ok() {
-            tracing::debug!(modem = %self.name(), command, result = ?r.result, "optional command refused");
+            tracing::debug!(modem = %self.name(), command, result = ?r.result, "Optional command refused.");
         }
         Ok(())
     }
@@ -124,7 +121,7 @@ impl<'a, P: Port> Session<'a, P> {
             if !r.result.transient() || tries >= BUSY_TRIES {
                 return Ok(r);
             }
-            tracing::debug!(modem = %self.name(), command, result = ?r.result, "busy; retrying");
+            tracing::debug!(modem = %self.name(), command, result = ?r.result, "Busy; retrying.");
             self.pause(SIM_WAIT).await?;
         }
     }
@@ -166,12 +163,12 @@ impl<'a, P: Port> Session<'a, P> {
                         return Err(Fault::Init("the SIM still asks for its PIN; the configured PIN is not entered again".into()));
                     }
                     pin_sent = true;
-                    tracing::info!(modem = %self.name(), "entering the SIM PIN");
+                    tracing::info!(modem = %self.name(), "Entering the SIM PIN.");
                     let r = self.cmd(&format!("AT+CPIN=\"{pin}\"")).await?;
                     if !r.is_ok() && !r.result.transient() {
                         memory.pin_rejected = true;
                         tracing::error!(modem = %self.name(), result = ?r.result,
-                            "the SIM refused the configured PIN; it will not be entered again");
+                            "The SIM refused the configured PIN; it will not be entered again.");
                         return Err(Fault::Init("SIM PIN refused".into()));
                     }
                 }
@@ -188,7 +185,7 @@ impl<'a, P: Port> Session<'a, P> {
                     return Err(Fault::Init(format!("AT+CPIN? answered {r:?}")));
                 }
             }
-            tracing::info!(modem = %self.name(), "waiting for the SIM");
+            tracing::info!(modem = %self.name(), "Waiting for the SIM.");
             self.pause(SIM_WAIT).await?;
         }
         Err(Fault::Init("the SIM did not become ready".into()))
@@ -222,14 +219,14 @@ impl<'a, P: Port> Session<'a, P> {
     async fn notifications(&mut self) -> Result<(), Fault> {
         for setting in CNMI {
             if self.cmd(&format!("AT+CNMI={setting}")).await?.is_ok() {
-                tracing::debug!(modem = %self.name(), setting, "new-message indications on");
+                tracing::debug!(modem = %self.name(), setting, "New-message indications on.");
                 return Ok(());
             }
         }
         tracing::warn!(
             modem = %self.name(),
             every = ?self.cfg.poll_interval,
-            "the modem refused every AT+CNMI setting; relying on the periodic sweep"
+            "The modem refused every AT+CNMI setting; relying on the periodic sweep."
         );
         Ok(())
     }

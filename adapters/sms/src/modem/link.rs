@@ -156,7 +156,7 @@ impl<P: Port> Link<P> {
             }
             Err(e) => return Err(e),
         }
-        tracing::debug!(modem = %self.name, octets = pdu_hex.len() / 2, "writing PDU after the prompt");
+        tracing::debug!(modem = %self.name, octets = pdu_hex.len() / 2, "Writing PDU after the prompt.");
         self.decoder.expect_echo(pdu_hex);
         let deadline = Instant::now() + result_timeout;
         let mut body = Vec::with_capacity(pdu_hex.len() + 1);
@@ -193,13 +193,13 @@ impl<P: Port> Link<P> {
                     Event::Final(f) => return Ok(Some(f)),
                     Event::Prompt if prompt => return Ok(None),
                     Event::Prompt => {
-                        tracing::debug!(modem = %self.name, "unexpected prompt ignored")
+                        tracing::debug!(modem = %self.name, "Unexpected prompt ignored.")
                     }
                     Event::Line(l) => lines.push(l),
                     Event::Urc(u) => self.urcs.push_back(u),
                     Event::Echo(_) => {}
                     Event::Overflow { .. } => {
-                        tracing::debug!(modem = %self.name, "overlong line discarded")
+                        tracing::debug!(modem = %self.name, "Overlong line discarded.")
                     }
                 }
             }
@@ -222,10 +222,10 @@ impl<P: Port> Link<P> {
             match event {
                 Event::Urc(u) => self.urcs.push_back(u),
                 Event::Line(l) => {
-                    tracing::debug!(modem = %self.name, len = l.len(), "stray line dropped")
+                    tracing::debug!(modem = %self.name, len = l.len(), "Stray line dropped.")
                 }
                 Event::Final(f) => {
-                    tracing::debug!(modem = %self.name, result = ?f, "stray final result dropped")
+                    tracing::debug!(modem = %self.name, result = ?f, "Stray final result dropped.")
                 }
                 Event::Prompt | Event::Echo(_) | Event::Overflow { .. } => {}
             }

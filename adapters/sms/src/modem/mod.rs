@@ -11,6 +11,8 @@
 //! recovery), `link` (commands and responses on the wire), `session` (the loop), `init`,
 //! `receive`, `send`.
 
+#![warn(missing_docs)]
+
 mod api;
 mod config;
 mod handle;

@@ -26,11 +26,11 @@ impl<'a, P: Port> Session<'a, P> {
                 // phonesim answers an empty listing with "invalid memory index".
                 return Ok(());
             }
-            tracing::warn!(modem = %self.name(), result = ?r.result, "listing stored messages failed");
+            tracing::warn!(modem = %self.name(), result = ?r.result, "Listing stored messages failed.");
             return self.check_pdu_mode().await;
         }
         let listed = parse_cmgl(&r.lines);
-        tracing::debug!(modem = %self.name(), count = listed.len(), "stored messages listed");
+        tracing::debug!(modem = %self.name(), count = listed.len(), "Stored messages listed.");
         for item in listed {
             if self.cancel.is_cancelled() {
                 break;
@@ -63,13 +63,13 @@ impl<'a, P: Port> Session<'a, P> {
             let plausible = (1..=4).contains(&a.storage.len())
                 && a.storage.bytes().all(|b| b.is_ascii_alphanumeric());
             if !plausible {
-                tracing::debug!(modem = %self.name(), "announcement with an unreadable storage ignored");
+                tracing::debug!(modem = %self.name(), "Announcement with an unreadable storage ignored.");
                 return Ok(());
             }
             let r = self.cmd(&format!("AT+CPMS=\"{}\"", a.storage)).await?;
             if !r.is_ok() {
                 tracing::warn!(modem = %self.name(), storage = %a.storage, result = ?r.result,
-                    "cannot select the storage of an announced message");
+                    "Cannot select the storage of an announced message.");
                 return Ok(());
             }
         }
@@ -87,22 +87,22 @@ impl<'a, P: Port> Session<'a, P> {
         let r = self.cmd(&format!("AT+CMGR={index}")).await?;
         if !r.is_ok() {
             if is_cms(&r.result, 321) {
-                tracing::debug!(modem = %self.name(), index, "announced message already gone");
+                tracing::debug!(modem = %self.name(), index, "Announced message already gone.");
             } else {
                 tracing::warn!(modem = %self.name(), index, result = ?r.result,
-                    "reading an announced message failed; the sweep will retry");
+                    "Reading an announced message failed; the sweep will retry.");
             }
             return Ok(());
         }
         match parse_cmgr(&r.lines) {
             Ok(p) if p.is_empty_slot() => {
-                tracing::debug!(modem = %self.name(), index, "announced slot is empty");
+                tracing::debug!(modem = %self.name(), index, "Announced slot is empty.");
                 Ok(())
             }
             Ok(p) => self.stored(index, p.stat, &p.pdu_hex).await,
             Err(ParseError::TextMode { .. }) => Err(Fault::Reset("text mode")),
             Err(e) => {
-                tracing::warn!(modem = %self.name(), index, error = %e, "unreadable +CMGR answer");
+                tracing::warn!(modem = %self.name(), index, error = %e, "Unreadable +CMGR answer.");
                 Ok(())
             }
         }
@@ -119,7 +119,7 @@ impl<'a, P: Port> Session<'a, P> {
             stat,
             Some(MessageStat::StoredUnsent | MessageStat::StoredSent)
         ) {
-            tracing::debug!(modem = %self.name(), index, "stored outgoing message left alone");
+            tracing::debug!(modem = %self.name(), index, "Stored outgoing message left alone.");
             return Ok(());
         }
         let Some(item) = self.classify(hex, index) else {
@@ -141,15 +141,15 @@ impl<'a, P: Port> Session<'a, P> {
             if accepted {
                 let r = self.cmd("AT+CNMA").await?;
                 if !r.is_ok() {
-                    tracing::debug!(modem = %self.name(), result = ?r.result, "AT+CNMA refused");
+                    tracing::debug!(modem = %self.name(), result = ?r.result, "AT+CNMA refused.");
                 }
             } else {
                 tracing::warn!(modem = %self.name(), report,
-                    "direct message not acknowledged; the network will deliver it again");
+                    "Direct message not acknowledged; the network will deliver it again.");
             }
         } else if !accepted {
             tracing::error!(modem = %self.name(), report,
-                "sink refused a message the modem did not store; it is lost");
+                "Sink refused a message the modem did not store; it is lost.");
         }
         Ok(())
     }
@@ -163,7 +163,7 @@ impl<'a, P: Port> Session<'a, P> {
             .bytes()
             .all(|b| b == b'F' || b == b'f')
         {
-            tracing::debug!(modem = %self.name(), index, "empty or filler PDU skipped");
+            tracing::debug!(modem = %self.name(), index, "Empty or filler PDU skipped.");
             return None;
         }
         let (pdu, decoded) = match parse_hex(hex) {
@@ -194,12 +194,12 @@ impl<'a, P: Port> Session<'a, P> {
                 }))
             }
             Ok(Pdu::Submit(_)) => {
-                tracing::debug!(modem = %self.name(), index, "stored SMS-SUBMIT left alone");
+                tracing::debug!(modem = %self.name(), index, "Stored SMS-SUBMIT left alone.");
                 None
             }
             Err(e) => {
                 tracing::warn!(modem = %self.name(), index, octets = pdu.len(), error = %e,
-                    "undecodable PDU handed to the sink as it is");
+                    "Undecodable PDU handed to the sink as it is.");
                 Some(Item::Message(Received {
                     modem,
                     index,
@@ -214,7 +214,7 @@ impl<'a, P: Port> Session<'a, P> {
     async fn hand_over(&mut self, index: u32, item: Item) -> bool {
         let (result, report) = match item {
             Item::Message(m) => {
-                tracing::debug!(modem = %self.name(), index, octets = m.pdu.len(), "message to the sink");
+                tracing::debug!(modem = %self.name(), index, octets = m.pdu.len(), "Message to the sink.");
                 (self.sink.received(m).await, false)
             }
             Item::Report(r) => (self.sink.delivery_report(r).await, true),
@@ -230,7 +230,7 @@ impl<'a, P: Port> Session<'a, P> {
             Err(e) => {
                 self.status.count(|c| c.sink_errors += 1);
                 tracing::warn!(modem = %self.name(), index, report, error = %e,
-                    "sink refused a message; it stays on the modem");
+                    "Sink refused a message; it stays on the modem.");
                 false
             }
         }
@@ -241,10 +241,10 @@ impl<'a, P: Port> Session<'a, P> {
         if r.is_ok() {
             self.status.deleted();
         } else if is_cms(&r.result, 321) {
-            tracing::debug!(modem = %self.name(), index, "message already deleted");
+            tracing::debug!(modem = %self.name(), index, "Message already deleted.");
         } else {
             tracing::warn!(modem = %self.name(), index, result = ?r.result,
-                "delete failed; the message will be read again");
+                "Delete failed; the message will be read again.");
         }
         Ok(())
     }

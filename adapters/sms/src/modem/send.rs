@@ -14,7 +14,7 @@ impl<'a, P: Port> Session<'a, P> {
     /// must end (port gone, modem unresponsive, modem reset).
     pub(super) async fn send(&mut self, req: SendRequest) -> Result<(), Fault> {
         if req.reply.is_closed() {
-            tracing::debug!(modem = %self.name(), "send abandoned by its caller before it started");
+            tracing::debug!(modem = %self.name(), "Send abandoned by its caller before it started.");
             return Ok(());
         }
         let total = req.parts.len();
@@ -37,7 +37,7 @@ impl<'a, P: Port> Session<'a, P> {
                     self.timeouts = 0;
                     let mr = parse_cmgs(&r.lines).unwrap_or_else(|_| {
                         // The network took it; resending would duplicate it.
-                        tracing::warn!(modem = %self.name(), "+CMGS answer without a message reference");
+                        tracing::warn!(modem = %self.name(), "+CMGS answer without a message reference.");
                         0
                     });
                     refs.push(mr);
@@ -78,12 +78,12 @@ impl<'a, P: Port> Session<'a, P> {
         let outcome = match failure {
             None => {
                 self.status.count(|c| c.sent += 1);
-                tracing::info!(modem = %self.name(), parts = total, "message sent");
+                tracing::info!(modem = %self.name(), parts = total, "Message sent.");
                 Ok(refs)
             }
             Some(f) => {
                 self.status.count(|c| c.send_errors += 1);
-                tracing::warn!(modem = %self.name(), parts = total, error = %f, "send failed");
+                tracing::warn!(modem = %self.name(), parts = total, error = %f, "Send failed.");
                 Err(f)
             }
         };

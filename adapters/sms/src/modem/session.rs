@@ -172,7 +172,7 @@ impl<'a, P: Port> Session<'a, P> {
     async fn on_urc(&mut self, urc: Urc) -> Result<(), Fault> {
         match urc {
             Urc::NewMessage { storage, index } | Urc::StatusReportStored { storage, index } => {
-                tracing::debug!(modem = %self.name(), index, "message announced");
+                tracing::debug!(modem = %self.name(), index, "Message announced.");
                 let a = Announced { storage, index };
                 if !self.announced.contains(&a) {
                     self.announced.push_back(a);
@@ -182,16 +182,16 @@ impl<'a, P: Port> Session<'a, P> {
             Urc::StatusReport { pdu_hex, .. } => self.direct(&pdu_hex, true).await?,
             Urc::Registration(r) => self.status.registration(r.state),
             Urc::MemoryFull { .. } => {
-                tracing::warn!(modem = %self.name(), "modem reports its message storage full");
+                tracing::warn!(modem = %self.name(), "Modem reports its message storage full.");
                 self.sweep_due = true;
             }
             u if u.is_boot_banner() => return Err(Fault::Reset("boot banner")),
             Urc::Broadcast { .. } => {
-                tracing::debug!(modem = %self.name(), "cell broadcast ignored")
+                tracing::debug!(modem = %self.name(), "Cell broadcast ignored.")
             }
-            Urc::Ring => tracing::debug!(modem = %self.name(), "incoming call ignored"),
+            Urc::Ring => tracing::debug!(modem = %self.name(), "Incoming call ignored."),
             Urc::Noise { line } | Urc::Unknown { line } => {
-                tracing::debug!(modem = %self.name(), len = line.len(), "unsolicited line ignored")
+                tracing::debug!(modem = %self.name(), len = line.len(), "Unsolicited line ignored.")
             }
         }
         Ok(())
@@ -223,7 +223,7 @@ impl<'a, P: Port> Session<'a, P> {
             modem = %self.name(),
             command = %loggable(command),
             in_a_row = self.timeouts,
-            "command timed out"
+            "Command timed out."
         );
         if self.timeouts >= 2 {
             return Err(Fault::Unresponsive);
@@ -257,12 +257,14 @@ impl<'a, P: Port> Session<'a, P> {
             .then(|| r.lines.iter().find_map(|l| parse_creg(l).ok()))
         {
             Some(Some(reg)) => self.status.registration(reg.state),
-            _ => tracing::debug!(modem = %self.name(), result = ?r.result, "no registration state"),
+            _ => {
+                tracing::debug!(modem = %self.name(), result = ?r.result, "No registration state.")
+            }
         }
         let r = self.cmd("AT+CSQ").await?;
         match parse_csq(&r.lines) {
             Ok(q) if r.is_ok() => self.status.signal(q.dbm()),
-            _ => tracing::debug!(modem = %self.name(), result = ?r.result, "no signal quality"),
+            _ => tracing::debug!(modem = %self.name(), result = ?r.result, "No signal quality."),
         }
         if storage {
             let r = self.cmd("AT+CPMS?").await?;
@@ -276,12 +278,12 @@ impl<'a, P: Port> Session<'a, P> {
                     if let Some(u) = mine {
                         self.status.storage(u.used, u.total);
                         if u.is_full() {
-                            tracing::warn!(modem = %self.name(), used = u.used, "message storage full");
+                            tracing::warn!(modem = %self.name(), used = u.used, "Message storage full.");
                             self.sweep_due = true;
                         }
                     }
                 }
-                _ => tracing::debug!(modem = %self.name(), result = ?r.result, "no storage use"),
+                _ => tracing::debug!(modem = %self.name(), result = ?r.result, "No storage use."),
             }
         }
         Ok(())

@@ -60,6 +60,7 @@ pub struct Counters {
 /// A snapshot of one modem.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ModemStatus {
+    /// Where the driver is; sends are accepted only when [`ModemState::Ready`].
     pub state: ModemState,
     /// Last `+CREG` state (from `AT+CREG?` or the URC); `None` until known.
     pub registration: Option<RegistrationState>,
@@ -71,6 +72,7 @@ pub struct ModemStatus {
     pub storage_used: Option<u32>,
     /// Capacity of the configured storage, from `AT+CPMS`.
     pub storage_total: Option<u32>,
+    /// What happened since the driver started.
     pub counters: Counters,
 }
 

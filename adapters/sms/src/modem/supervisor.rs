@@ -56,7 +56,7 @@ impl Opener for SerialOpener {
                 .flow_control(FlowControl::None);
             let port = tokio_serial::SerialStream::open(&builder).map_err(io::Error::from)?;
             if let Err(e) = port.clear(tokio_serial::ClearBuffer::All) {
-                tracing::debug!(modem = %cfg.name, error = %e, "could not flush the port");
+                tracing::debug!(modem = %cfg.name, error = %e, "Could not flush the port.");
             }
             Ok((port, shown))
         })
@@ -138,7 +138,7 @@ pub(crate) async fn run<O: Opener>(
     status: StatusTx,
 ) {
     let name = cfg.name.clone();
-    tracing::info!(modem = %name, device = %cfg.device.display(), "modem driver started");
+    tracing::info!(modem = %name, device = %cfg.device.display(), "Modem driver started.");
     let mut backoff = Backoff::new(cfg.max_backoff);
     let mut memory = Memory::default();
     let mut opened_before = false;
@@ -154,9 +154,9 @@ pub(crate) async fn run<O: Opener>(
                 status.state(ModemState::Down);
                 if !open_failing {
                     tracing::warn!(modem = %name, device = %cfg.device.display(), error = %e,
-                        "cannot open the modem's port; retrying with back-off");
+                        "Cannot open the modem's port; retrying with back-off.");
                 } else {
-                    tracing::debug!(modem = %name, error = %e, "port still cannot be opened");
+                    tracing::debug!(modem = %name, error = %e, "Port still cannot be opened.");
                 }
                 open_failing = true;
                 fail_queued(&mut requests, &SendCause::NotReady);
@@ -171,7 +171,7 @@ pub(crate) async fn run<O: Opener>(
             status.count(|c| c.reopens += 1);
         }
         opened_before = true;
-        tracing::info!(modem = %name, device = %path, "port opened");
+        tracing::info!(modem = %name, device = %path, "Port opened.");
         let link = Link::new(port, &name);
         let mut session = Session::new(link, &cfg, &*sink, &status, &cancel);
         let end = loop {
@@ -180,14 +180,14 @@ pub(crate) async fn run<O: Opener>(
             }
             backoff.reset();
             status.state(ModemState::Ready);
-            tracing::info!(modem = %name, "modem ready");
+            tracing::info!(modem = %name, "Modem ready.");
             let f = session.run(&mut requests).await;
             fail_queued(&mut requests, &SendCause::NotReady);
             match f {
                 Fault::Unresponsive | Fault::Reset(_) => {
                     status.state(ModemState::Recovering);
                     status.count(|c| c.reinits += 1);
-                    tracing::warn!(modem = %name, reason = %f, "re-initialising the modem");
+                    tracing::warn!(modem = %name, reason = %f, "Re-initialising the modem.");
                 }
                 other => break other,
             }
@@ -202,7 +202,7 @@ pub(crate) async fn run<O: Opener>(
         };
         status.state(state);
         fail_queued(&mut requests, &SendCause::NotReady);
-        tracing::warn!(modem = %name, reason = %end, "port closed; reopening after back-off");
+        tracing::warn!(modem = %name, reason = %end, "Port closed; reopening after back-off.");
         if !wait(&cancel, backoff.next()).await {
             break 'open;
         }
@@ -210,7 +210,7 @@ pub(crate) async fn run<O: Opener>(
     status.state(ModemState::Down);
     requests.close();
     fail_queued(&mut requests, &SendCause::Stopped);
-    tracing::info!(modem = %name, "modem driver stopped");
+    tracing::info!(modem = %name, "Modem driver stopped.");
 }
 
 #[cfg(test)]

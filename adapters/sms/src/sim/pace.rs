@@ -3,13 +3,18 @@
 //! n-th byte of a busy stretch is complete `n × 10 / b` seconds after the stretch began,
 //! and is handed on only then, so over any transfer nothing goes faster than the line,
 //! however the bytes were batched. An idle line earns no credit: a new stretch starts
-//! from the moment it is used again. Bytes move in steps of about a millisecond of line
+//! from the moment it is used again (a line that has been free for less than
+//! [`IDLE_SLACK`] is still in its stretch, so the timer waking a little late after each
+//! step does not count as idle and slow the line down). Bytes move in steps of about a millisecond of line
 //! time so the timer is not asked for microsecond sleeps. It runs on tokio's clock, so
 //! tests with `tokio::time::pause()` measure virtual time.
 
 use std::time::Duration;
 
 use tokio::time::{sleep_until, Instant};
+
+/// How long the line must have been free before a new stretch starts.
+const IDLE_SLACK: Duration = Duration::from_millis(5);
 
 /// One direction of a paced line; unpaced when built with `None`.
 #[derive(Debug)]
@@ -42,7 +47,7 @@ impl Pacer {
     pub async fn carry(&mut self, n: usize) {
         let Some(baud) = self.baud else { return };
         let now = Instant::now();
-        if self.deadline(baud) < now {
+        if self.deadline(baud) + IDLE_SLACK < now {
             self.epoch = now;
             self.carried = 0;
         }

@@ -145,7 +145,11 @@ mod tests {
     fn smsc_fields() {
         assert_eq!(
             smsc_field("+6281100000"),
-            vec![6, 0x91, 0x26, 0x18, 0x01, 0x00, 0xF0]
+            vec![6, 0x91, 0x26, 0x18, 0x01, 0x00, 0x00]
+        );
+        assert_eq!(
+            smsc_field("628110000"),
+            vec![6, 0x81, 0x26, 0x18, 0x01, 0x00, 0xF0]
         );
         assert_eq!(smsc_field(""), vec![0]);
         assert_eq!(smsc_field("Telkomsel"), vec![0]);

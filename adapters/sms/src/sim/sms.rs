@@ -32,13 +32,13 @@ pub(crate) fn handle(
 ) -> Option<Outcome> {
     let needs_sim = matches!(
         name,
-        "+CPMS" | "+CMGL" | "+CMGR" | "+CMGD" | "+CMGS" | "+CMGW" | "+CSCA"
+        "+CPMS" | "+CMGL" | "+CMGR" | "+CMGD" | "+CMGS" | "+CSCA"
     );
     if needs_sim && form != Form::Test && st.sim_not_ready() {
         return Some(Err(Fail::Cms(310)));
     }
-    let text_mode_only = matches!(name, "+CMGL" | "+CMGR" | "+CMGS" | "+CMGW");
-    if text_mode_only && form != Form::Test && st.settings.cmgf == 1 {
+    let pdu_mode_only = matches!(name, "+CMGL" | "+CMGR" | "+CMGS");
+    if pdu_mode_only && form != Form::Test && st.settings.cmgf == 1 {
         return Some(Err(Fail::Cms(302)));
     }
     Some(match name {

@@ -124,7 +124,7 @@ impl Active {
 #[derive(Debug)]
 pub(crate) struct State {
     pub settings: Settings,
-    /// `AT+CSCA` (kept on the SIM, so a reset does not clear it) and its type.
+    /// `AT+CSCA` (kept on the SIM, so a reset does not clear it).
     pub smsc: String,
     pub slots: BTreeMap<u32, Slot>,
     pub sent: Vec<SentSms>,
