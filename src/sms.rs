@@ -151,7 +151,10 @@ impl SmsService {
                     total: i64::from(c.total),
                     key_id: i64::from(keys.active().0),
                     modem: msg.modem.clone(),
-                    received_at,
+                    // When lapord got it: the wait for missing parts counts
+                    // from here, not from the network's time stamp (parts that
+                    // waited on the SIM while lapord was down are not late).
+                    received_at: now_ms(),
                 };
                 let stored = self.store.sms_store_part(&part).await.map_err(sink_error)?;
                 tracing::debug!(
@@ -242,7 +245,6 @@ impl SmsService {
                 text.push_str(" [...] ");
                 continue;
             };
-            received_at = received_at.min(p.received_at);
             ids.push_str(&hex::encode(&p.part_key));
             let Some(sealed) = &p.pdu_enc else { continue };
             let pdu = cipher::open_row(&keys, PARTS, &p.part_key, sealed)
@@ -257,6 +259,7 @@ impl SmsService {
                 lapor_sms::TypeHint::ByMti,
             ) {
                 sender = sender.or_else(|| sender_of(&d));
+                received_at = received_at.min(self::received_at(&d));
                 text.push_str(d.user_data.text.as_deref().unwrap_or_default());
             }
         }
@@ -265,6 +268,9 @@ impl SmsService {
                 "a stored SMS part without a sender".into(),
             ));
         };
+        if received_at == i64::MAX {
+            received_at = now_ms();
+        }
         let message_id = hex::encode(blind_index(&keys, "sms:msg", &ids));
         if !missing.is_empty() {
             self.metrics.add("lapord_sms_incomplete_total", "", 1);

@@ -28,6 +28,11 @@ impl Rig {
 
     /// `baud`: the simulator paces its line like a real serial port.
     fn with_baud(capacity: usize, baud: Option<u32>) -> Rig {
+        Rig::with(capacity, baud, "")
+    }
+
+    /// `sms_toml`: more keys for `[channels.sms]`.
+    fn with(capacity: usize, baud: Option<u32>, sms_toml: &str) -> Rig {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -50,6 +55,7 @@ impl Rig {
 [channels.sms]
 concat_wait_secs = 3
 send_per_minute = 60000
+{sms_toml}
 [channels.sms.modems.m0]
 device = "{}"
 poll_secs = 1
@@ -63,6 +69,26 @@ command_timeout_secs = 3
 
     fn start(&self) -> Daemon {
         self.home.start()
+    }
+
+    /// Sends `text` from `from` and returns the one reply it gets.
+    fn ask(&self, d: &Daemon, from: &str, text: &str) -> String {
+        let before = self.sent_to(from).len();
+        self.sim.deliver_text(from, text).unwrap();
+        wait_for(
+            &format!("the reply to {text:?}"),
+            Duration::from_secs(30),
+            || self.sent_to(from).len() > before,
+            || d.logs(),
+        );
+        let replies = self.sent_to(from);
+        assert_eq!(replies.len(), before + 1, "{replies:?}");
+        let reply = replies[before].clone();
+        assert!(
+            lapor_sms::gsm7_septets(&reply).is_some_and(|n| n <= 160),
+            "not one GSM 7-bit segment: {reply:?}"
+        );
+        reply
     }
 
     /// SMS the simulator was given to send to `to`.
@@ -201,7 +227,153 @@ fn sms_in_report_committed_tracking_id_out() {
     assert!(lapor_sms::gsm7_septets(cek).is_some_and(|n| n <= 160));
     // Still one report: a command is not a report.
     assert_eq!(count_reports(&d.dir), 1);
+    // The network's delivery reports (+CDS) mark both replies delivered.
+    wait_for(
+        "delivery reports",
+        Duration::from_secs(10),
+        || outbox_counts(&d).contains(&("sms".into(), "delivered".into(), 2)),
+        || format!("{:?}\n{}", outbox_counts(&d), d.logs()),
+    );
     assert_no_identity(&d);
+}
+
+fn outbox_counts(d: &Daemon) -> Vec<(String, String, i64)> {
+    let db = d.dir.join("data").join("lapord.db");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = lapor::store::open(&format!("sqlite://{}", db.display()), 1)
+            .await
+            .unwrap();
+        let counts = store.outbox_counts().await.unwrap();
+        store.close().await;
+        counts
+    })
+}
+
+/// Another ten-digit ID with a valid check digit: no such report.
+fn unknown_valid_id(id: &str) -> String {
+    let mut digits: Vec<u8> = id.bytes().map(|b| b - b'0').collect();
+    digits[3] = (digits[3] + 5) % 10;
+    digits[9] = lapor::tracking::damm(&digits[..9]);
+    digits.iter().map(|d| char::from(b'0' + d)).collect()
+}
+
+#[test]
+fn citizen_commands_only_the_reporter_and_confidential_answered_as_unknown() {
+    let rig = Rig::with(30, None, "cek_burst = 4\ncek_misses_burst = 2");
+    let d = rig.start();
+    let other = "+6285711112222";
+    // A confidential report.
+    let ack = rig.ask(
+        &d,
+        CITIZEN,
+        "RAHASIA pungli di kantor desa, diminta 500 ribu untuk surat",
+    );
+    let id = tracking_id_in(&ack);
+    assert_eq!(report_show(&d, &id)["confidential"], true);
+    // Its reporter sees the status; anyone else gets exactly the unknown-ID answer.
+    let own = rig.ask(&d, CITIZEN, &format!("cek {id}"));
+    assert!(
+        own.contains(&id) && !own.contains("tidak ditemukan"),
+        "{own}"
+    );
+    let unknown = unknown_valid_id(&id);
+    let to_other = rig.ask(&d, other, &format!("CEK {id}"));
+    let for_unknown = rig.ask(&d, other, &format!("CEK {unknown}"));
+    assert_eq!(
+        to_other.replace(&id, "X"),
+        for_unknown.replace(&unknown, "X")
+    );
+    // A wrong check digit is "not valid", never "not found".
+    let mut typo: Vec<char> = id.chars().collect();
+    typo[9] = if typo[9] == '0' { '1' } else { '0' };
+    let typo: String = typo.into_iter().collect();
+    let invalid = rig.ask(&d, CITIZEN, &format!("cek {typo}"));
+    assert!(invalid.contains("tidak valid"), "{invalid}");
+    // Only the reporter may write in the thread: the same refusal for a report
+    // that exists and one that does not.
+    let refused = rig.ask(&d, other, &format!("BALAS {id} saya juga melihatnya"));
+    let refused_unknown = rig.ask(&d, other, &format!("BALAS {unknown} saya juga melihatnya"));
+    assert_eq!(
+        refused.replace(&id, "X"),
+        refused_unknown.replace(&unknown, "X")
+    );
+    let events = |d: &Daemon| report_show(d, &id)["events"].as_array().unwrap().len();
+    let before = events(&d);
+    let recorded = rig.ask(
+        &d,
+        CITIZEN,
+        &format!("BALAS {id} kejadiannya setiap Senin pagi"),
+    );
+    assert!(recorded.contains(&id), "{recorded}");
+    let shown = report_show(&d, &id);
+    assert_eq!(shown["events"].as_array().unwrap().len(), before + 1);
+    assert!(shown.to_string().contains("kejadiannya setiap Senin pagi"));
+    // The bare "<id> text" from someone else is a new report, not a reply.
+    assert_eq!(count_reports(&d.dir), 1);
+    let ack2 = rig.ask(&d, other, &format!("{id} jalan di depan rumah saya rusak"));
+    assert_ne!(tracking_id_in(&ack2), id);
+    assert_eq!(count_reports(&d.dir), 2);
+    assert_eq!(events(&d), before + 1);
+    // PUAS before any agency response: still being handled.
+    let early = rig.ask(&d, CITIZEN, &format!("PUAS {id}"));
+    assert!(early.contains("masih diproses"), "{early}");
+    // Help.
+    assert!(rig.ask(&d, other, "info").contains("CEK"));
+    // CEK is rate limited per sender: beyond the burst, silence.
+    for _ in 0..3 {
+        rig.sim
+            .deliver_text(other, &format!("cek {}", tracking_id_in(&ack2)))
+            .unwrap();
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let answered = rig
+        .sent_to(other)
+        .iter()
+        .filter(|r| r.contains(&tracking_id_in(&ack2)) && !r.contains("diterima"))
+        .count();
+    assert!(answered < 3, "every CEK answered: {:?}", rig.sent_to(other));
+    assert_no_identity(&d);
+}
+
+#[test]
+fn a_long_message_whose_part_never_comes_is_reported_incomplete() {
+    let rig = Rig::new(30);
+    let d = rig.start();
+    let text = "Bantuan sosial tidak sampai ke warga yang berhak di RT 04 RW 02 Kelurahan Sukajadi. \
+                Data penerima tidak diperbarui sejak tiga tahun, banyak warga mampu justru menerima. \
+                Mohon diperiksa 🙏 dan diperbaiki secepatnya oleh dinas sosial kota.";
+    let parts = ucs2_parts(CITIZEN, text, 0x21);
+    assert_eq!(parts.len(), 4);
+    for i in [0, 2, 3] {
+        rig.sim.deliver_pdu(&parts[i]).unwrap();
+    }
+    // concat_wait_secs = 3: then the report is made from what arrived.
+    wait_for(
+        "the acknowledgement",
+        Duration::from_secs(30),
+        || !rig.sent_to(CITIZEN).is_empty(),
+        || d.logs(),
+    );
+    let ack = &rig.sent_to(CITIZEN)[0];
+    assert!(ack.contains("sebagian"), "{ack}");
+    let shown = report_show(&d, &tracking_id_in(ack));
+    let body = shown["text"].as_str().unwrap();
+    assert!(body.contains("[...]"), "{body}");
+    assert!(body.starts_with("Bantuan sosial"));
+    assert!(
+        shown["events"][0]["detail"]["incomplete"] == serde_json::json!([2]),
+        "{shown}"
+    );
+    wait_for(
+        "the SIM to be emptied",
+        Duration::from_secs(10),
+        || rig.sim.stored().is_empty(),
+        || d.logs(),
+    );
 }
 
 #[test]
