@@ -6,6 +6,7 @@
 //! agencies pull their reports from durable queues over [`http`]. [`daemon`]
 //! wires it together; `main.rs` is the command line.
 
+pub mod calendar;
 pub mod commands;
 pub mod daemon;
 pub mod http;
