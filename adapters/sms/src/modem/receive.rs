@@ -5,11 +5,16 @@
 //! keeps (stat 2/3, SMS-SUBMIT) are left alone. A PDU that does not decode still goes
 //! to the sink, with the error, so nothing the network delivered is lost.
 
+use futures_util::StreamExt;
+
 use super::api::{DeliveryReport, Received};
 use super::link::Port;
 use super::session::{Announced, Fault, Session};
 use crate::at::{parse_cmgl, parse_cmgr, FinalResult, MessageStat, ParseError};
 use crate::{clean_pdu_line, decode, parse_hex, Framing, Pdu, TypeHint};
+
+/// Messages of one listing handed to the sink at once.
+const SWEEP_CONCURRENCY: usize = 64;
 
 /// What a PDU turned out to be.
 enum Item {
@@ -31,11 +36,77 @@ impl<'a, P: Port> Session<'a, P> {
         }
         let listed = parse_cmgl(&r.lines);
         tracing::debug!(modem = %self.name(), count = listed.len(), "Stored messages listed.");
-        for item in listed {
+        let mut items = Vec::new();
+        for l in &listed {
+            if matches!(
+                l.stat,
+                Some(MessageStat::StoredUnsent | MessageStat::StoredSent)
+            ) {
+                continue;
+            }
+            if let Some(item) = self.classify(&l.pdu_hex, l.index) {
+                items.push((l.index, item));
+            }
+        }
+        if items.is_empty() {
+            return Ok(());
+        }
+        // Everything listed goes to the sink at once, so that its commits share
+        // transactions (the daemon's group commit) instead of one fsync each;
+        // then what was committed is deleted.
+        let handed = items.len();
+        let sink = self.sink;
+        let results: Vec<(u32, bool, Result<(), super::api::SinkError>)> =
+            futures_util::stream::iter(items.into_iter().map(|(index, item)| async move {
+                match item {
+                    Item::Message(m) => (index, false, sink.received(m).await),
+                    Item::Report(r) => (index, true, sink.delivery_report(r).await),
+                }
+            }))
+            .buffer_unordered(SWEEP_CONCURRENCY)
+            .collect()
+            .await;
+        let mut accepted = Vec::new();
+        for (index, report, result) in results {
+            match result {
+                Ok(()) => {
+                    self.status.count(|c| match report {
+                        true => c.delivery_reports += 1,
+                        false => c.received += 1,
+                    });
+                    accepted.push(index);
+                }
+                Err(e) => {
+                    self.status.count(|c| c.sink_errors += 1);
+                    tracing::warn!(modem = %self.name(), index, report, error = %e,
+                        "Sink refused a message; it stays on the modem.");
+                }
+            }
+        }
+        if self.cancel.is_cancelled() {
+            return Ok(());
+        }
+        // Every message the listing showed was committed, and the listing
+        // marked them read: one `AT+CMGD=1,1` (delete all read messages;
+        // unread ones that arrived since, and stored outgoing ones, stay)
+        // replaces a round trip per message. A modem that refuses the flag
+        // gets one delete per message.
+        if accepted.len() == handed && handed > 1 {
+            let r = self.cmd("AT+CMGD=1,1").await?;
+            if r.is_ok() {
+                for _ in 0..handed {
+                    self.status.deleted();
+                }
+                return Ok(());
+            }
+            tracing::debug!(modem = %self.name(), result = ?r.result, "Bulk delete refused; deleting one by one.");
+        }
+        accepted.sort_unstable();
+        for index in accepted {
             if self.cancel.is_cancelled() {
                 break;
             }
-            self.stored(item.index, item.stat, &item.pdu_hex).await?;
+            self.delete(index).await?;
         }
         Ok(())
     }

@@ -294,8 +294,16 @@ fn command(state: &Arc<Mutex<FakeState>>, timeline: &Timeline, cmd: &str) -> (Ou
             }
         }
         _ if upper.starts_with("AT+CMGD=") => {
-            let index: u32 = upper[8..].parse().unwrap_or(0);
-            st.stored.remove(&index);
+            let mut args = upper[8..].split(',');
+            let index: u32 = args.next().and_then(|a| a.trim().parse().ok()).unwrap_or(0);
+            match args.next().and_then(|a| a.trim().parse::<u8>().ok()) {
+                // Delete all read messages (the listing marked them read);
+                // stored outgoing ones stay.
+                Some(1) => st.stored.retain(|_, (stat, _)| *stat >= 2),
+                _ => {
+                    st.stored.remove(&index);
+                }
+            }
             ok(String::new())
         }
         _ if upper.starts_with("AT+CMGS=") => return (Out::Write(format!("{echo}\r\n> ")), true),
