@@ -33,6 +33,9 @@ pub struct Settings {
     pub log: Log,
     pub shutdown: Shutdown,
     pub channels: Channels,
+    pub lifecycle: Lifecycle,
+    pub calendar: CalendarSettings,
+    pub testing: Testing,
     /// Keys present in the configuration that no setting reads: typos.
     #[serde(skip)]
     pub unknown_keys: Vec<String>,
@@ -93,6 +96,31 @@ pub struct Log {
     pub format: String,
     pub level: String,
     pub reveal_identities_dangerously: bool,
+}
+
+/// Deadlines (in working days) and the scheduler.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Lifecycle {
+    pub verify_days: u32,
+    pub followup_days_ringan: u32,
+    pub followup_days_sedang: u32,
+    pub followup_days_berat: u32,
+    pub autoclose_days: u32,
+    pub archive_days: u32,
+    pub escalation_step_days: u32,
+    pub scheduler_interval_secs: u64,
+    pub response_max_segments: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CalendarSettings {
+    pub holidays: Vec<String>,
+}
+
+/// Switches for tests only; every one is flagged at start and by check-config.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Testing {
+    pub clock_file: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -267,6 +295,7 @@ pub fn load(
             .with_list_parse_key("routing.agencies")
             .with_list_parse_key("routing.rules")
             .with_list_parse_key("http.trusted_proxies")
+            .with_list_parse_key("calendar.holidays")
             .try_parsing(true)
             .source(Some(env)),
     );
@@ -320,6 +349,15 @@ impl Settings {
     /// `check-config`.
     pub fn warnings(&self) -> Vec<Problem> {
         let mut w = Vec::new();
+        if !self.testing.clock_file.is_empty() {
+            w.push(Problem {
+                key: "testing.clock_file".into(),
+                message: format!(
+                    "is set: deadlines run on a TEST CLOCK read from {}, not on real time; never in production",
+                    self.testing.clock_file
+                ),
+            });
+        }
         if self.log.reveal_identities_dangerously {
             w.push(Problem {
                 key: "log.reveal_identities_dangerously".into(),

@@ -197,6 +197,37 @@ impl Settings {
                 bad(&format!("{key}.burst"), "must be at least 1".into());
             }
         }
+        let lc = &self.lifecycle;
+        for (k, v) in [
+            ("verify_days", lc.verify_days),
+            ("followup_days_ringan", lc.followup_days_ringan),
+            ("followup_days_sedang", lc.followup_days_sedang),
+            ("followup_days_berat", lc.followup_days_berat),
+            ("autoclose_days", lc.autoclose_days),
+            ("archive_days", lc.archive_days),
+            ("escalation_step_days", lc.escalation_step_days),
+        ] {
+            if v == 0 || v > 365 {
+                bad(
+                    &format!("lifecycle.{k}"),
+                    "must be 1 to 365 working days".into(),
+                );
+            }
+        }
+        if lc.scheduler_interval_secs == 0 {
+            bad(
+                "lifecycle.scheduler_interval_secs",
+                "must be at least 1".into(),
+            );
+        }
+        if lc.response_max_segments == 0 || lc.response_max_segments > 10 {
+            bad("lifecycle.response_max_segments", "must be 1 to 10".into());
+        }
+        if let Err(problems) = crate::calendar::Calendar::load(&self.calendar.holidays) {
+            for pr in problems {
+                bad("calendar.holidays", pr);
+            }
+        }
         let sms = &self.channels.sms;
         if sms.concat_wait_secs == 0 {
             bad("channels.sms.concat_wait_secs", "must be at least 1".into());

@@ -137,6 +137,114 @@ pub struct SmsPartRecord {
     pub received_at: i64,
 }
 
+/// An admin or an agency officer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub id: i64,
+    /// admin or officer.
+    pub role: String,
+    pub name: String,
+    /// An officer's agency.
+    pub agency: Option<String>,
+}
+
+/// Report fields a [`Change`] sets: `None` leaves a field alone, `Some(None)`
+/// clears it.
+#[derive(Debug, Clone, Default)]
+pub struct ReportUpdate {
+    pub state: Option<String>,
+    pub agency: Option<Option<String>>,
+    pub kind: Option<String>,
+    pub category: Option<Option<String>>,
+    pub weight: Option<String>,
+    pub anonymous: Option<bool>,
+    pub confidential: Option<bool>,
+    pub verify_due_at: Option<Option<i64>>,
+    pub verify_escalated: Option<i64>,
+    pub info_requested_at: Option<Option<i64>>,
+    pub archive_due_at: Option<Option<i64>>,
+    pub forwarded_at: Option<Option<i64>>,
+    pub first_response_at: Option<Option<i64>>,
+    pub last_response_at: Option<Option<i64>>,
+    pub autoclose_due_at: Option<Option<i64>>,
+    pub closed_at: Option<Option<i64>>,
+    pub close_rule: Option<Option<String>>,
+}
+
+/// One transition of a report, applied in one transaction: the report's row
+/// (only if it is still as expected), its events, its assignments, the queue
+/// items and the messages it causes. Several daemons racing to apply the same
+/// transition: one wins, the others see `false`.
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    pub report_id: i64,
+    pub at: i64,
+    /// Applies only in one of these states (empty: any state).
+    pub from_states: Vec<String>,
+    /// A further condition on the report's row: trusted SQL the core builds
+    /// from column names and integers only (e.g. `verify_escalated = 0`).
+    pub guard: Option<String>,
+    pub update: ReportUpdate,
+    pub events: Vec<NewEvent>,
+    pub new_assignments: Vec<NewAssignment>,
+    /// Ends the open assignment of each agency, with a reason.
+    pub end_assignments: Vec<(String, String)>,
+    /// This agency responded: its assignment's first/last response times are
+    /// set and its escalation stops.
+    pub responded: Option<String>,
+    pub enqueue: Vec<String>,
+    pub outbox: Vec<NewOutbound>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAssignment {
+    pub agency: String,
+    pub forwarded_at: i64,
+    pub due_at: i64,
+}
+
+/// A report's deadlines and milestones (Unix ms).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Deadlines {
+    pub verify_due_at: Option<i64>,
+    pub verify_escalated: i64,
+    pub info_requested_at: Option<i64>,
+    pub archive_due_at: Option<i64>,
+    pub forwarded_at: Option<i64>,
+    pub first_response_at: Option<i64>,
+    pub last_response_at: Option<i64>,
+    pub autoclose_due_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub close_rule: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AssignmentRecord {
+    pub id: i64,
+    pub report_id: i64,
+    pub agency: String,
+    pub forwarded_at: i64,
+    pub due_at: i64,
+    pub first_response_at: Option<i64>,
+    pub last_response_at: Option<i64>,
+    pub escalation_level: i64,
+    pub next_escalation_at: Option<i64>,
+    pub ended_at: Option<i64>,
+}
+
+/// One tier of escalation of an overdue assignment, fired once.
+#[derive(Debug, Clone)]
+pub struct Escalation {
+    pub assignment_id: i64,
+    pub report_id: i64,
+    pub from_level: i64,
+    pub to_level: i64,
+    /// When the next tier is due; `None` after the last.
+    pub next_at: Option<i64>,
+    pub event: NewEvent,
+    pub enqueue: Vec<String>,
+}
+
 /// A sealed value outside the reporter tables (outbox recipient, SMS part),
 /// for re-encryption under a new key.
 #[derive(Debug, Clone)]
@@ -430,6 +538,41 @@ pub trait Store: Send + Sync + 'static {
     async fn sealed_rows_not_under(&self, current: i64, limit: i64) -> Result<Vec<SealedRow>>;
     /// Replaces a sealed value if the row is still under `expected_key_id`.
     async fn reseal_row(&self, row: &SealedRow, key_id: i64, sealed: &[u8]) -> Result<bool>;
+
+    async fn add_account(
+        &self,
+        role: &str,
+        name: &str,
+        agency: Option<&str>,
+        token_hash: &[u8],
+        now: i64,
+    ) -> Result<()>;
+    /// Revokes every token of an account (role and name, and agency for an officer).
+    async fn revoke_accounts(&self, role: &str, name: &str, now: i64) -> Result<u64>;
+    async fn account_for_token(&self, token_hash: &[u8]) -> Result<Option<Account>>;
+    /// Applies a transition if the report is as expected; false if it is not.
+    async fn apply_change(&self, change: &Change) -> Result<bool>;
+    async fn deadlines(&self, report_id: i64) -> Result<Option<Deadlines>>;
+    async fn assignments(&self, report_id: i64) -> Result<Vec<AssignmentRecord>>;
+    /// An agency's assignments, open ones only unless `all`, oldest first.
+    async fn agency_assignments(
+        &self,
+        agency: &str,
+        all: bool,
+        limit: i64,
+    ) -> Result<Vec<AssignmentRecord>>;
+    /// Reports in these states, oldest received first.
+    async fn reports_in_states(&self, states: &[&str], limit: i64) -> Result<Vec<i64>>;
+    /// Reports whose verification deadline passed and was not escalated yet.
+    async fn due_verifications(&self, now: i64, limit: i64) -> Result<Vec<i64>>;
+    /// Reports waiting for information whose archive deadline passed.
+    async fn due_archives(&self, now: i64, limit: i64) -> Result<Vec<i64>>;
+    /// Reports whose auto-close deadline passed.
+    async fn due_autocloses(&self, now: i64, limit: i64) -> Result<Vec<i64>>;
+    /// Open assignments whose next escalation tier is due.
+    async fn due_escalations(&self, now: i64, limit: i64) -> Result<Vec<AssignmentRecord>>;
+    /// Fires one escalation tier if the assignment is still at `from_level`.
+    async fn escalate(&self, e: &Escalation) -> Result<bool>;
 }
 
 /// Opens the store a URL names. SQLite files are created on first start.

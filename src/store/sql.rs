@@ -735,6 +735,306 @@ macro_rules! impl_sql_store {
                     .rows_affected()
                     == 1)
             }
+
+            async fn add_account(&self, role: &str, name: &str, agency: Option<&str>, token_hash: &[u8], now: i64) -> $crate::store::Result<()> {
+                sqlx::query("INSERT INTO accounts (role, name, agency, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(role)
+                    .bind(name)
+                    .bind(agency)
+                    .bind(token_hash)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn revoke_accounts(&self, role: &str, name: &str, now: i64) -> $crate::store::Result<u64> {
+                Ok(sqlx::query("UPDATE accounts SET revoked_at = $1 WHERE role = $2 AND name = $3 AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(role)
+                    .bind(name)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected())
+            }
+
+            async fn account_for_token(&self, token_hash: &[u8]) -> $crate::store::Result<Option<$crate::store::Account>> {
+                let row: Option<(i64, String, String, Option<String>)> = sqlx::query_as(
+                    "SELECT id, role, name, agency FROM accounts WHERE token_hash = $1 AND revoked_at IS NULL",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(id, role, name, agency)| $crate::store::Account { id, role, name, agency }))
+            }
+
+            async fn apply_change(&self, c: &$crate::store::Change) -> $crate::store::Result<bool> {
+                let u = &c.update;
+                let mut tx = self.pool.begin().await?;
+                let mut q = sqlx::QueryBuilder::<$DB>::new("UPDATE reports SET updated_at = ");
+                q.push_bind(c.at);
+                if let Some(v) = &u.state { q.push(", state = ").push_bind(v.clone()); }
+                if let Some(v) = &u.agency { q.push(", agency = ").push_bind(v.clone()); }
+                if let Some(v) = &u.kind { q.push(", kind = ").push_bind(v.clone()); }
+                if let Some(v) = &u.category { q.push(", category = ").push_bind(v.clone()); }
+                if let Some(v) = &u.weight { q.push(", weight = ").push_bind(v.clone()); }
+                if let Some(v) = u.anonymous { q.push(", anonymous = ").push_bind(v); }
+                if let Some(v) = u.confidential { q.push(", confidential = ").push_bind(v); }
+                if let Some(v) = u.verify_due_at { q.push(", verify_due_at = ").push_bind(v); }
+                if let Some(v) = u.verify_escalated { q.push(", verify_escalated = ").push_bind(v); }
+                if let Some(v) = u.info_requested_at { q.push(", info_requested_at = ").push_bind(v); }
+                if let Some(v) = u.archive_due_at { q.push(", archive_due_at = ").push_bind(v); }
+                if let Some(v) = u.forwarded_at { q.push(", forwarded_at = ").push_bind(v); }
+                if let Some(v) = u.first_response_at { q.push(", first_response_at = ").push_bind(v); }
+                if let Some(v) = u.last_response_at { q.push(", last_response_at = ").push_bind(v); }
+                if let Some(v) = u.autoclose_due_at { q.push(", autoclose_due_at = ").push_bind(v); }
+                if let Some(v) = u.closed_at { q.push(", closed_at = ").push_bind(v); }
+                if let Some(v) = &u.close_rule { q.push(", close_rule = ").push_bind(v.clone()); }
+                q.push(" WHERE id = ").push_bind(c.report_id);
+                if !c.from_states.is_empty() {
+                    q.push(" AND state IN (");
+                    let mut sep = q.separated(", ");
+                    for s in &c.from_states {
+                        sep.push_bind(s.clone());
+                    }
+                    q.push(")");
+                }
+                if let Some(g) = &c.guard {
+                    q.push(" AND (").push(g).push(")");
+                }
+                if q.build().execute(&mut *tx).await?.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                for e in &c.events {
+                    sqlx::query("INSERT INTO events (report_id, at, actor, action, detail) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(c.report_id)
+                        .bind(e.at)
+                        .bind(&e.actor)
+                        .bind(&e.action)
+                        .bind(&e.detail)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for (agency, reason) in &c.end_assignments {
+                    sqlx::query(
+                        "UPDATE assignments SET ended_at = $1, ended_reason = $2, next_escalation_at = NULL \
+                         WHERE report_id = $3 AND agency = $4 AND ended_at IS NULL",
+                    )
+                    .bind(c.at)
+                    .bind(reason)
+                    .bind(c.report_id)
+                    .bind(agency)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for a in &c.new_assignments {
+                    sqlx::query(
+                        "INSERT INTO assignments (report_id, agency, forwarded_at, due_at, next_escalation_at) \
+                         VALUES ($1, $2, $3, $4, $4)",
+                    )
+                    .bind(c.report_id)
+                    .bind(&a.agency)
+                    .bind(a.forwarded_at)
+                    .bind(a.due_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if let Some(agency) = &c.responded {
+                    sqlx::query(
+                        "UPDATE assignments SET first_response_at = COALESCE(first_response_at, $1), \
+                         last_response_at = $1, next_escalation_at = NULL \
+                         WHERE report_id = $2 AND agency = $3 AND ended_at IS NULL",
+                    )
+                    .bind(c.at)
+                    .bind(c.report_id)
+                    .bind(agency)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for agency in &c.enqueue {
+                    sqlx::query("INSERT INTO agency_queue (agency, report_id, enqueued_at) VALUES ($1, $2, $3)")
+                        .bind(agency)
+                        .bind(c.report_id)
+                        .bind(c.at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for o in &c.outbox {
+                    sqlx::query(
+                        "INSERT INTO outbox (idem_key, channel, report_id, purpose, key_id, to_enc, body, created_at, \
+                         state, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $8) \
+                         ON CONFLICT (idem_key) DO NOTHING",
+                    )
+                    .bind(&o.idem_key)
+                    .bind(&o.channel)
+                    .bind(o.report_id)
+                    .bind(&o.purpose)
+                    .bind(o.key_id)
+                    .bind(&o.to_enc)
+                    .bind(&o.body)
+                    .bind(o.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn deadlines(&self, report_id: i64) -> $crate::store::Result<Option<$crate::store::Deadlines>> {
+                use sqlx::Row;
+                let row = sqlx::query(
+                    "SELECT verify_due_at, verify_escalated, info_requested_at, archive_due_at, forwarded_at, \
+                     first_response_at, last_response_at, autoclose_due_at, closed_at, close_rule FROM reports WHERE id = $1",
+                )
+                .bind(report_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(r) = row else { return Ok(None) };
+                Ok(Some($crate::store::Deadlines {
+                    verify_due_at: r.try_get("verify_due_at")?,
+                    verify_escalated: r.try_get("verify_escalated")?,
+                    info_requested_at: r.try_get("info_requested_at")?,
+                    archive_due_at: r.try_get("archive_due_at")?,
+                    forwarded_at: r.try_get("forwarded_at")?,
+                    first_response_at: r.try_get("first_response_at")?,
+                    last_response_at: r.try_get("last_response_at")?,
+                    autoclose_due_at: r.try_get("autoclose_due_at")?,
+                    closed_at: r.try_get("closed_at")?,
+                    close_rule: r.try_get("close_rule")?,
+                }))
+            }
+
+            async fn assignments(&self, report_id: i64) -> $crate::store::Result<Vec<$crate::store::AssignmentRecord>> {
+                let rows: Vec<AssignmentRow> = sqlx::query_as(&format!("{ASSIGNMENT_SELECT} WHERE report_id = $1 ORDER BY id"))
+                    .bind(report_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(assignment).collect())
+            }
+
+            async fn agency_assignments(&self, agency: &str, all: bool, limit: i64) -> $crate::store::Result<Vec<$crate::store::AssignmentRecord>> {
+                let open = if all { "" } else { " AND ended_at IS NULL" };
+                let rows: Vec<AssignmentRow> = sqlx::query_as(&format!(
+                    "{ASSIGNMENT_SELECT} WHERE agency = $1{open} ORDER BY forwarded_at, id LIMIT $2"
+                ))
+                .bind(agency)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(assignment).collect())
+            }
+
+            async fn reports_in_states(&self, states: &[&str], limit: i64) -> $crate::store::Result<Vec<i64>> {
+                let mut q = sqlx::QueryBuilder::<$DB>::new("SELECT id FROM reports WHERE state IN (");
+                let mut sep = q.separated(", ");
+                for s in states {
+                    sep.push_bind(s.to_string());
+                }
+                q.push(") ORDER BY received_at, id LIMIT ").push_bind(limit);
+                Ok(q.build_query_scalar().fetch_all(&self.pool).await?)
+            }
+
+            async fn due_verifications(&self, now: i64, limit: i64) -> $crate::store::Result<Vec<i64>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT id FROM reports WHERE verify_escalated = 0 AND verify_due_at IS NOT NULL \
+                     AND verify_due_at < $1 AND state = 'diterima' ORDER BY verify_due_at LIMIT $2",
+                )
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn due_archives(&self, now: i64, limit: i64) -> $crate::store::Result<Vec<i64>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT id FROM reports WHERE archive_due_at < $1 AND state = 'menunggu_info' \
+                     ORDER BY archive_due_at LIMIT $2",
+                )
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn due_autocloses(&self, now: i64, limit: i64) -> $crate::store::Result<Vec<i64>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT id FROM reports WHERE autoclose_due_at < $1 AND state = 'ditindaklanjuti' \
+                     ORDER BY autoclose_due_at LIMIT $2",
+                )
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn due_escalations(&self, now: i64, limit: i64) -> $crate::store::Result<Vec<$crate::store::AssignmentRecord>> {
+                let rows: Vec<AssignmentRow> = sqlx::query_as(&format!(
+                    "{ASSIGNMENT_SELECT} WHERE next_escalation_at < $1 AND ended_at IS NULL \
+                     ORDER BY next_escalation_at LIMIT $2"
+                ))
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(assignment).collect())
+            }
+
+            async fn escalate(&self, e: &$crate::store::Escalation) -> $crate::store::Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE assignments SET escalation_level = $1, next_escalation_at = $2 \
+                     WHERE id = $3 AND escalation_level = $4 AND ended_at IS NULL AND first_response_at IS NULL",
+                )
+                .bind(e.to_level)
+                .bind(e.next_at)
+                .bind(e.assignment_id)
+                .bind(e.from_level)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                sqlx::query("INSERT INTO events (report_id, at, actor, action, detail) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(e.report_id)
+                    .bind(e.event.at)
+                    .bind(&e.event.actor)
+                    .bind(&e.event.action)
+                    .bind(&e.event.detail)
+                    .execute(&mut *tx)
+                    .await?;
+                for agency in &e.enqueue {
+                    sqlx::query("INSERT INTO agency_queue (agency, report_id, enqueued_at) VALUES ($1, $2, $3)")
+                        .bind(agency)
+                        .bind(e.report_id)
+                        .bind(e.event.at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+        }
+
+        type AssignmentRow = (i64, i64, String, i64, i64, Option<i64>, Option<i64>, i64, Option<i64>, Option<i64>);
+
+        const ASSIGNMENT_SELECT: &str = "SELECT id, report_id, agency, forwarded_at, due_at, first_response_at, \
+            last_response_at, escalation_level, next_escalation_at, ended_at FROM assignments";
+
+        fn assignment(
+            (id, report_id, agency, forwarded_at, due_at, first_response_at, last_response_at, escalation_level, next_escalation_at, ended_at): AssignmentRow,
+        ) -> $crate::store::AssignmentRecord {
+            $crate::store::AssignmentRecord {
+                id,
+                report_id,
+                agency,
+                forwarded_at,
+                due_at,
+                first_response_at,
+                last_response_at,
+                escalation_level,
+                next_escalation_at,
+                ended_at,
+            }
         }
 
         type ReporterRow = (String, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
