@@ -121,6 +121,12 @@ pub async fn run(
     let keys = Arc::new(identity_keys(&settings, &*store).await?);
     let metrics = Arc::new(Metrics::default());
     let directory = Arc::new(catalog.directory.clone());
+    let calendar = crate::calendar::Calendar::load(&settings.calendar.holidays)
+        .map_err(|p| ConfigError(format!("calendar.holidays: {}", p.join("; "))))?;
+    let clock = crate::clock::Clock::from_setting(&settings.testing.clock_file);
+    if clock.is_test() {
+        tracing::warn!(file = %settings.testing.clock_file, "TEST CLOCK: deadlines run on the time in testing.clock_file, not on real time. Never in production.");
+    }
     let router = Arc::new(Router::new(catalog));
     let attachments_dir =
         (settings.store.attachments == "files").then(|| settings.data_dir().join("attachments"));
@@ -135,11 +141,26 @@ pub async fn run(
             max_attachment_bytes: settings.store.max_attachment_bytes,
             batch_max: settings.intake.batch_max,
             queue_capacity: settings.intake.queue_capacity,
+            deadlines: Some(crate::lifecycle::DeadlineRules {
+                calendar: calendar.clone(),
+                directory: directory.clone(),
+                cfg: settings.lifecycle.clone(),
+            }),
         },
     )
     .await?;
     let handle = IntakeHandle::new(intake.clone());
     let channels = build_channels(&settings, &handle)?;
+    let lifecycle = Arc::new(crate::lifecycle::Lifecycle {
+        store: store.clone(),
+        keys: keys.clone(),
+        minter: intake.minter().clone(),
+        directory: directory.clone(),
+        calendar,
+        clock,
+        cfg: settings.lifecycle.clone(),
+        metrics: metrics.clone(),
+    });
     // Channels that read input themselves (modems) stop before the intake.
     let input_stop = CancellationToken::new();
     let mut input_tasks = Vec::new();
@@ -151,8 +172,7 @@ pub async fn run(
             store.clone(),
             keys.clone(),
             handle.clone(),
-            intake.minter().clone(),
-            directory.clone(),
+            lifecycle.clone(),
             metrics.clone(),
             input_stop.clone(),
             outbox_stop.clone(),
@@ -169,6 +189,7 @@ pub async fn run(
         metrics,
         lease: Duration::from_secs(settings.queue.lease_secs),
         max_batch: settings.queue.max_batch,
+        lifecycle: lifecycle.clone(),
         ready: false.into(),
     });
     let app = http::app(
@@ -180,6 +201,13 @@ pub async fn run(
     let tasks = TaskTracker::new();
     tasks.spawn(watchdog(store.clone(), stop.clone()));
     tasks.spawn(housekeeping(state.clone(), stop.clone()));
+    let scheduler = lifecycle.clone().spawn_scheduler(
+        Duration::from_secs(settings.lifecycle.scheduler_interval_secs),
+        stop.clone(),
+    );
+    tasks.spawn(async move {
+        let _ = scheduler.await;
+    });
     let addr = listener.local_addr()?;
     let server_stop = stop.clone();
     let server = tokio::spawn(async move {
@@ -308,8 +336,7 @@ fn start_sms(
     store: Arc<dyn Store>,
     keys: Arc<crate::privacy::KeyringHandle>,
     intake: IntakeHandle,
-    minter: crate::tracking::Minter,
-    directory: Arc<crate::routing::directory::Directory>,
+    lifecycle: Arc<crate::lifecycle::Lifecycle>,
     metrics: Arc<Metrics>,
     input_stop: CancellationToken,
     outbox_stop: CancellationToken,
@@ -320,8 +347,7 @@ fn start_sms(
         store.clone(),
         keys.clone(),
         intake,
-        minter,
-        directory,
+        lifecycle,
         metrics.clone(),
         crate::sms::SmsCoreConfig {
             concat_wait: Duration::from_secs(cfg.concat_wait_secs),

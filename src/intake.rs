@@ -50,6 +50,8 @@ pub struct IntakeConfig {
     pub max_attachment_bytes: usize,
     pub batch_max: usize,
     pub queue_capacity: usize,
+    /// Deadlines set at intake; `None` sets none (tools and tests).
+    pub deadlines: Option<crate::lifecycle::DeadlineRules>,
 }
 
 struct Pending {
@@ -190,17 +192,43 @@ impl IntakeService {
             })
             .to_string(),
         }];
+        let weight = decision.weight.as_str();
+        let mut assignments = Vec::new();
+        let mut verify_due_at = None;
         let (state, enqueue) = if forward {
             let agency = decision.agency.clone().expect("checked above");
+            let due = self
+                .cfg
+                .deadlines
+                .as_ref()
+                .and_then(|d| d.followup_due(now, &agency, weight));
+            if let Some(due_at) = due {
+                assignments.push(crate::store::NewAssignment {
+                    agency: agency.clone(),
+                    forwarded_at: now,
+                    due_at,
+                });
+            }
             events.push(NewEvent {
                 at: now,
                 actor: "system:routing".into(),
                 action: State::Diteruskan.as_str().into(),
-                detail: json!({"agency": agency, "rule": decision.rule, "confidence": decision.confidence})
-                    .to_string(),
+                detail: json!({
+                    "agency": agency,
+                    "agencies": [agency],
+                    "due": {agency.as_str(): due},
+                    "rule": decision.rule,
+                    "confidence": decision.confidence,
+                })
+                .to_string(),
             });
             (State::Diteruskan, vec![agency])
         } else {
+            verify_due_at = self
+                .cfg
+                .deadlines
+                .as_ref()
+                .and_then(|d| d.verify_due(msg.received_at_ms));
             (State::Diterima, vec![])
         };
         // Seal the identity with the report's id as associated data.
@@ -280,6 +308,9 @@ impl IntakeService {
             events,
             enqueue,
             outbox,
+            verify_due_at,
+            forwarded_at: forward.then_some(now),
+            assignments,
         };
         Ok((report, routing_outcome))
     }

@@ -13,6 +13,7 @@ pub mod daemon;
 pub mod http;
 pub mod identity;
 pub mod intake;
+pub mod lifecycle;
 pub mod lookup;
 pub mod metrics;
 pub mod model;

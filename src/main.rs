@@ -53,6 +53,16 @@ enum Command {
         #[command(subcommand)]
         command: AgencyCommand,
     },
+    /// Admins (verification officers): API tokens.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Agency officers: API tokens, each bound to one agency.
+    Officer {
+        #[command(subcommand)]
+        command: OfficerCommand,
+    },
     /// Helpers for webhook sources.
     Webhook {
         #[command(subcommand)]
@@ -144,6 +154,31 @@ enum AgencyCommand {
 }
 
 #[derive(Subcommand)]
+enum AdminCommand {
+    /// Issue an admin token (printed once; stored hashed), or revoke the admin's tokens.
+    Token {
+        /// The admin's name, as it appears in the events they cause.
+        name: String,
+        #[arg(long)]
+        revoke: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum OfficerCommand {
+    /// Issue an officer token for an agency (printed once; stored hashed), or revoke.
+    Token {
+        /// The agency code from the directory, e.g. kemenkes.
+        #[arg(long)]
+        agency: String,
+        /// The officer's name, as it appears in the events they cause.
+        name: String,
+        #[arg(long)]
+        revoke: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum WebhookCommand {
     /// Print a new random webhook secret (whsec_…).
     NewSecret,
@@ -203,6 +238,32 @@ fn main() -> ExitCode {
             report(rt.block_on(dispatch(command, settings)))
         }
     }
+}
+
+/// Issues (prints once) or revokes an admin's or officer's API token.
+async fn account_token(
+    settings: &Settings,
+    role: &str,
+    name: &str,
+    agency: Option<&str>,
+    revoke: bool,
+) -> anyhow::Result<()> {
+    let store = lapor::daemon::open_store(settings).await?;
+    let now = lapor::intake::now_ms();
+    if revoke {
+        let n = store.revoke_accounts(role, name, now).await?;
+        println!("revoked {n} token(s) of {role} {name}");
+    } else {
+        let prefix = if role == "admin" { "lpx" } else { "lpo" };
+        let token = format!("{prefix}_{}", hex::encode(rand::random::<[u8; 24]>()));
+        store
+            .add_account(role, name, agency, &lapor::http::token_hash(&token), now)
+            .await?;
+        eprintln!("Token for {role} {name} (shown once; it is stored hashed):");
+        println!("{token}");
+    }
+    store.close().await;
+    Ok(())
 }
 
 fn pdu(command: PduCommand) -> ExitCode {
@@ -396,6 +457,24 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
             store.close().await;
             Ok(())
+        }
+        Command::Admin {
+            command: AdminCommand::Token { name, revoke },
+        } => account_token(&settings, "admin", &name, None, revoke).await,
+        Command::Officer {
+            command:
+                OfficerCommand::Token {
+                    agency,
+                    name,
+                    revoke,
+                },
+        } => {
+            let catalog = lapor::routing::Catalog::load(&settings.routing)
+                .map_err(|p| anyhow::anyhow!("routing configuration: {p:?}"))?;
+            if catalog.directory.get(&agency).is_none() {
+                anyhow::bail!("no agency with code {agency} in the directory");
+            }
+            account_token(&settings, "officer", &name, Some(&agency), revoke).await
         }
         Command::CheckConfig
         | Command::PrintConfig

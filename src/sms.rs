@@ -26,12 +26,12 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use lapor_channel::{Address, Channel, InboundMessage, IntakeHandle, Reporter};
 use lapor_sms::modem::{DeliveryReport, Received, Sink, SinkError};
 use lapor_sms::{Deliver, TypeOfNumber};
-use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::commands::{self, Command};
 use crate::identity::address_domain;
 use crate::intake::now_ms;
+use crate::lifecycle::{ActionError, Lifecycle};
 use crate::metrics::Metrics;
 use crate::model::State;
 use crate::outbox;
@@ -63,6 +63,7 @@ pub struct SmsService {
     store: Arc<dyn Store>,
     keys: Arc<KeyringHandle>,
     intake: IntakeHandle,
+    lifecycle: Arc<Lifecycle>,
     minter: Minter,
     directory: Arc<Directory>,
     metrics: Arc<Metrics>,
@@ -97,8 +98,7 @@ impl SmsService {
         store: Arc<dyn Store>,
         keys: Arc<KeyringHandle>,
         intake: IntakeHandle,
-        minter: Minter,
-        directory: Arc<Directory>,
+        lifecycle: Arc<Lifecycle>,
         metrics: Arc<Metrics>,
         cfg: SmsCoreConfig,
     ) -> Arc<SmsService> {
@@ -108,8 +108,9 @@ impl SmsService {
             store,
             keys,
             intake,
-            minter,
-            directory,
+            minter: lifecycle.minter.clone(),
+            directory: lifecycle.directory.clone(),
+            lifecycle,
             metrics,
             cfg,
         })
@@ -506,22 +507,31 @@ impl SmsService {
         r: &ReportRecord,
         text: String,
     ) -> Result<(), StoreError> {
-        let event = NewEvent {
-            at: now_ms(),
-            actor: "reporter".into(),
-            action: "pesan_pelapor".into(),
-            detail: json!({"channel": "sms", "text": text}).to_string(),
-        };
         let id = crate::tracking::parse(&r.tracking_id)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.reply(
-            m,
-            "reply_recorded",
-            Some(r.id),
-            replies::reply_recorded(id),
-            vec![(r.id, event)],
-        )
-        .await
+        let mut change = self
+            .lifecycle
+            .reporter_message_change(r, &text, "sms")
+            .await
+            .map_err(action_error)?;
+        change.reply =
+            Some(self.outbound(m, "reply_recorded", Some(r.id), replies::reply_recorded(id)));
+        if self.store.apply_change(&change).await? {
+            self.metrics
+                .add("lapord_sms_commands_total", "reply_recorded", 1);
+            return Ok(());
+        }
+        // The report moved on between reading and writing: try once more.
+        let r = self.lifecycle.find(id).await.map_err(action_error)?;
+        let mut change = self
+            .lifecycle
+            .reporter_message_change(&r, &text, "sms")
+            .await
+            .map_err(action_error)?;
+        change.reply =
+            Some(self.outbound(m, "reply_recorded", Some(r.id), replies::reply_recorded(id)));
+        self.store.apply_change(&change).await?;
+        Ok(())
     }
 
     async fn closure(
@@ -550,6 +560,18 @@ impl SmsService {
                 )
                 .await;
         }
+        if satisfied && state == State::MenungguPenutupan {
+            // Said before; an admin is closing it.
+            return self
+                .reply(
+                    m,
+                    "pelapor_puas",
+                    Some(r.id),
+                    replies::satisfied_accepted(id),
+                    vec![],
+                )
+                .await;
+        }
         let responded = matches!(state, State::Ditindaklanjuti | State::MenungguPenutupan);
         if !responded {
             return self
@@ -562,19 +584,55 @@ impl SmsService {
                 )
                 .await;
         }
-        let (action, body) = if satisfied {
-            ("pelapor_puas", replies::satisfied_accepted(id))
+        let (purpose, body, mut change) = if satisfied {
+            (
+                "pelapor_puas",
+                replies::satisfied_accepted(id),
+                self.lifecycle.reporter_satisfied_change(&r),
+            )
         } else {
-            ("pelapor_tutup", replies::close_accepted(id))
+            (
+                "pelapor_tutup",
+                replies::close_accepted(id),
+                self.lifecycle
+                    .reporter_close_change(&r)
+                    .await
+                    .map_err(action_error)?,
+            )
         };
-        let event = NewEvent {
-            at: now_ms(),
-            actor: "reporter".into(),
-            action: action.into(),
-            detail: json!({"channel": "sms"}).to_string(),
-        };
-        self.reply(m, action, Some(r.id), body, vec![(r.id, event)])
+        change.reply = Some(self.outbound(m, purpose, Some(r.id), body));
+        if self.store.apply_change(&change).await? {
+            self.metrics.add("lapord_sms_commands_total", purpose, 1);
+            Ok(())
+        } else {
+            // Moved on meanwhile (closed by the scheduler, say).
+            self.reply(
+                m,
+                "already_closed",
+                Some(r.id),
+                replies::already_closed(id),
+                vec![],
+            )
             .await
+        }
+    }
+
+    fn outbound(
+        &self,
+        m: &Incoming,
+        purpose: &str,
+        report_id: Option<i64>,
+        body: String,
+    ) -> crate::store::NewOutbound {
+        outbox::message(
+            &self.keys.get(),
+            "sms",
+            report_id,
+            purpose,
+            &format!("reply:{}", m.message_id),
+            &m.sender,
+            body,
+        )
     }
 
     /// Queues a reply to the sender, with the events it goes with, once.
@@ -586,16 +644,7 @@ impl SmsService {
         body: String,
         events: Vec<(i64, NewEvent)>,
     ) -> Result<(), StoreError> {
-        let keys = self.keys.get();
-        let out = outbox::message(
-            &keys,
-            "sms",
-            report_id,
-            purpose,
-            &format!("reply:{}", m.message_id),
-            &m.sender,
-            body,
-        );
+        let out = self.outbound(m, purpose, report_id, body);
         let new = self.store.record_interaction(&out, &events).await?;
         if new {
             self.metrics.add("lapord_sms_commands_total", purpose, 1);
@@ -648,6 +697,13 @@ fn received_at(d: &Deliver) -> i64 {
         scts
     } else {
         now
+    }
+}
+
+fn action_error(e: ActionError) -> StoreError {
+    match e {
+        ActionError::Store(e) => e,
+        other => StoreError::Corrupt(other.to_string()),
     }
 }
 

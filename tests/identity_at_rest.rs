@@ -116,6 +116,7 @@ async fn fill(store: Arc<dyn Store>, keys: Keyring) -> Vec<String> {
             max_attachment_bytes: 1 << 20,
             batch_max: 16,
             queue_capacity: 16,
+            deadlines: None,
         },
     )
     .await
@@ -423,6 +424,9 @@ fn messages_as_new(keys: &Keyring, id: i64, dedupe_key: Vec<u8>) -> lapor::store
         events: vec![],
         enqueue: vec![],
         outbox: vec![],
+        verify_due_at: None,
+        forwarded_at: None,
+        assignments: vec![],
     }
 }
 

@@ -9,6 +9,7 @@ mod queue;
 pub use limits::StatusLimits;
 pub use queue::token_hash;
 mod status;
+mod work;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub lease: Duration,
     pub max_batch: u32,
+    pub lifecycle: Arc<crate::lifecycle::Lifecycle>,
     /// False while starting and once draining: `/readyz` answers 503.
     pub ready: AtomicBool,
 }
@@ -69,6 +71,7 @@ pub fn app(state: Arc<AppState>, channels: Vec<Router>, timeout: Duration) -> Ro
         .route("/metrics", get(metrics))
         .merge(status::routes())
         .merge(queue::routes())
+        .merge(work::routes())
         .with_state(state.clone());
     for c in channels {
         app = app.merge(c);

@@ -77,3 +77,91 @@ mod tests {
         assert_eq!(opaque("1234567890123"), "<13 chars>");
     }
 }
+
+/// Free text made fit for a public page: phone numbers (a leading 0 or +62
+/// and nine digits or more, spaces, dots and dashes allowed between them),
+/// any run of eleven digits or more (a 16-digit NIK included) and email
+/// addresses are replaced. Ten digits not starting with 0 stay: that is how
+/// a tracking ID looks.
+pub fn redact_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if is_email(word) {
+            out.push_str("[email disamarkan]");
+        } else {
+            out.push_str(word);
+        }
+    }
+    redact_numbers(&out)
+}
+
+fn is_email(word: &str) -> bool {
+    let w = word.trim_matches(|c: char| !c.is_alphanumeric());
+    match w.split_once('@') {
+        Some((user, host)) => !user.is_empty() && host.contains('.') && !host.starts_with('.'),
+        None => false,
+    }
+}
+
+fn redact_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let starts = chars[i].is_ascii_digit()
+            || (chars[i] == '+' && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit()));
+        if !starts {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // The whole run: digits with single separators between them.
+        let mut j = i + usize::from(chars[i] == '+');
+        let mut digits = String::new();
+        let mut end = j;
+        while j < chars.len() {
+            if chars[j].is_ascii_digit() {
+                digits.push(chars[j]);
+                j += 1;
+                end = j;
+            } else if matches!(chars[j], ' ' | '-' | '.')
+                && chars.get(j + 1).is_some_and(|c| c.is_ascii_digit())
+            {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        let phone_like = (digits.starts_with('0') || digits.starts_with("62") || chars[i] == '+')
+            && digits.len() >= 9;
+        if phone_like || digits.len() >= 11 {
+            out.push_str("[nomor disamarkan]");
+        } else {
+            out.extend(&chars[i..end]);
+        }
+        i = end;
+    }
+    out
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact_text;
+
+    #[test]
+    fn phones_niks_and_emails_are_masked_tracking_ids_stay() {
+        let t = redact_text(
+            "Hubungi saya di 0812-3456-7890 atau +62 812 3456 7890, NIK 3201234567890123, \
+             email budi.santoso@example.org. Laporan 1234567890 sudah 3 hari.",
+        );
+        assert!(!t.contains("3456"), "{t}");
+        assert!(!t.contains("3201234567890123"), "{t}");
+        assert!(!t.contains("budi.santoso"), "{t}");
+        assert!(t.contains("1234567890"), "{t}");
+        assert!(t.contains("3 hari"), "{t}");
+        assert_eq!(redact_text("jalan rusak 2 km"), "jalan rusak 2 km");
+    }
+}

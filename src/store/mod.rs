@@ -82,6 +82,11 @@ pub struct NewReport {
     pub enqueue: Vec<String>,
     /// Messages caused by this report (the SMS acknowledgement), committed with it.
     pub outbox: Vec<NewOutbound>,
+    /// Verification deadline (reports not forwarded at intake).
+    pub verify_due_at: Option<i64>,
+    /// Forwarded at intake: when, and the assignment with its deadline.
+    pub forwarded_at: Option<i64>,
+    pub assignments: Vec<NewAssignment>,
 }
 
 /// A message to send, written in the same transaction as what caused it.
@@ -194,6 +199,10 @@ pub struct Change {
     pub responded: Option<String>,
     pub enqueue: Vec<String>,
     pub outbox: Vec<NewOutbound>,
+    /// The reply to the message that caused this change, written first: if
+    /// its idempotency key is already queued, the change was applied before
+    /// (the same SMS read twice) and nothing is written again.
+    pub reply: Option<NewOutbound>,
 }
 
 #[derive(Debug, Clone)]

@@ -771,6 +771,27 @@ macro_rules! impl_sql_store {
             async fn apply_change(&self, c: &$crate::store::Change) -> $crate::store::Result<bool> {
                 let u = &c.update;
                 let mut tx = self.pool.begin().await?;
+                if let Some(o) = &c.reply {
+                    let id: Option<i64> = sqlx::query_scalar(
+                        "INSERT INTO outbox (idem_key, channel, report_id, purpose, key_id, to_enc, body, created_at, \
+                         state, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $8) \
+                         ON CONFLICT (idem_key) DO NOTHING RETURNING id",
+                    )
+                    .bind(&o.idem_key)
+                    .bind(&o.channel)
+                    .bind(o.report_id)
+                    .bind(&o.purpose)
+                    .bind(o.key_id)
+                    .bind(&o.to_enc)
+                    .bind(&o.body)
+                    .bind(o.created_at)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if id.is_none() {
+                        // Applied before, when this message was first handled.
+                        return Ok(true);
+                    }
+                }
                 let mut q = sqlx::QueryBuilder::<$DB>::new("UPDATE reports SET updated_at = ");
                 q.push_bind(c.at);
                 if let Some(v) = &u.state { q.push(", state = ").push_bind(v.clone()); }
@@ -1092,7 +1113,7 @@ macro_rules! impl_sql_store {
                 let mut q = sqlx::QueryBuilder::<$DB>::new(
                     "INSERT INTO reports (id, tracking_id, channel, message_id, message_id_enc, identity_key_id, \
                      kind, category, body, region_code, latitude, longitude, received_at, created_at, updated_at, \
-                     state, agency, weight, anonymous, confidential, routing) ",
+                     state, agency, weight, anonymous, confidential, routing, verify_due_at, forwarded_at) ",
                 );
                 q.push_values(chunk, |mut b, r| {
                     b.push_bind(r.id)
@@ -1115,7 +1136,9 @@ macro_rules! impl_sql_store {
                         .push_bind(&r.weight)
                         .push_bind(r.anonymous)
                         .push_bind(r.confidential)
-                        .push_bind(&r.routing);
+                        .push_bind(&r.routing)
+                        .push_bind(r.verify_due_at)
+                        .push_bind(r.forwarded_at);
                 });
                 q.build().execute(&mut **tx).await?;
                 let reporters: Vec<_> = chunk
@@ -1183,6 +1206,23 @@ macro_rules! impl_sql_store {
                     );
                     q.push_values(&queue, |mut b, (id, agency, at)| {
                         b.push_bind(*agency).push_bind(*id).push_bind(*at);
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
+                let assignments: Vec<_> = chunk
+                    .iter()
+                    .flat_map(|r| r.assignments.iter().map(move |a| (r.id, a)))
+                    .collect();
+                if !assignments.is_empty() {
+                    let mut q = sqlx::QueryBuilder::<$DB>::new(
+                        "INSERT INTO assignments (report_id, agency, forwarded_at, due_at, next_escalation_at) ",
+                    );
+                    q.push_values(&assignments, |mut b, (id, a)| {
+                        b.push_bind(*id)
+                            .push_bind(&a.agency)
+                            .push_bind(a.forwarded_at)
+                            .push_bind(a.due_at)
+                            .push_bind(a.due_at);
                     });
                     q.build().execute(&mut **tx).await?;
                 }

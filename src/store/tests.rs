@@ -62,6 +62,9 @@ fn report(id: i64, key: &str, fingerprint: u8) -> NewReport {
         ],
         enqueue: vec!["kemenkes".into()],
         outbox: vec![],
+        verify_due_at: None,
+        forwarded_at: None,
+        assignments: vec![],
     }
 }
 
