@@ -160,6 +160,15 @@ pub async fn run(
         clock,
         cfg: settings.lifecycle.clone(),
         metrics: metrics.clone(),
+        callback_sources: settings
+            .channels
+            .webhook
+            .sources
+            .iter()
+            .filter(|(_, s)| !s.callback_url.is_empty())
+            .map(|(name, _)| name.clone())
+            .collect(),
+        public_url: settings.http.public_url.clone(),
     });
     // Channels that read input themselves (modems) stop before the intake.
     let input_stop = CancellationToken::new();
@@ -180,6 +189,15 @@ pub async fn run(
         input_tasks.extend(inputs);
         outbox_tasks.extend(senders);
     }
+    // Notifications back to the partner systems reports came from.
+    outbox_tasks.push(crate::callbacks::spawn_callback_sender(
+        store.clone(),
+        keys.clone(),
+        crate::callbacks::targets(&settings).map_err(ConfigError)?,
+        crate::callbacks::CallbackConfig::from_settings(&settings.callbacks),
+        metrics.clone(),
+        outbox_stop.clone(),
+    ));
     let state = Arc::new(AppState {
         store: store.clone(),
         keys: keys.clone(),

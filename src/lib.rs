@@ -7,6 +7,7 @@
 //! wires it together; `main.rs` is the command line.
 
 pub mod calendar;
+pub mod callbacks;
 pub mod clock;
 pub mod commands;
 pub mod daemon;

@@ -70,6 +70,11 @@ pub struct Lifecycle {
     pub clock: Clock,
     pub cfg: settings::Lifecycle,
     pub metrics: Arc<Metrics>,
+    /// Webhook sources with a callback URL: their reports' notifications go
+    /// back to them.
+    pub callback_sources: std::collections::HashSet<String>,
+    /// `http.public_url`, for links in notifications.
+    pub public_url: String,
 }
 
 fn event(at: i64, actor: &str, action: &str, detail: serde_json::Value) -> NewEvent {
@@ -145,7 +150,9 @@ impl Lifecycle {
     }
 
     /// A message to the reporter on the channel the report came from, when
-    /// that channel can carry one (SMS now; others as their issues land).
+    /// that channel can carry one: an SMS to the citizen's number, or a
+    /// signed callback to the partner system that submitted the report (when
+    /// its source has a `callback_url`). Others come with their issues.
     async fn notify(
         &self,
         r: &ReportRecord,
@@ -153,25 +160,65 @@ impl Lifecycle {
         cause: &str,
         body: impl FnOnce(TrackingId) -> String,
     ) -> Vec<NewOutbound> {
-        if r.channel != "sms" {
-            return vec![];
-        }
         let Ok(id) = crate::tracking::parse(&r.tracking_id) else {
             return vec![];
         };
         let keys = self.keys.get();
-        let Some(to) = self.reporter_phone(r).await else {
-            return vec![];
-        };
-        vec![outbox::message(
+        let cause = format!("{purpose}:{}:{cause}", r.id);
+        match r.channel.as_str() {
+            "sms" => {
+                let Some(to) = self.reporter_phone(r).await else {
+                    return vec![];
+                };
+                vec![outbox::message(
+                    &keys,
+                    "sms",
+                    Some(r.id),
+                    purpose,
+                    &cause,
+                    &to,
+                    body(id),
+                )]
+            }
+            "webhook" => {
+                let Some(source) = self.webhook_source(r) else {
+                    return vec![];
+                };
+                if !self.callback_sources.contains(&source) {
+                    return vec![];
+                }
+                let payload = json!({
+                    "type": format!("report.{purpose}"),
+                    "tracking_id": r.tracking_id,
+                    "message": body(id),
+                    "status_url": format!("{}/v1/reports/{}", self.public_url.trim_end_matches('/'), r.tracking_id),
+                });
+                vec![outbox::message(
+                    &keys,
+                    "webhook",
+                    Some(r.id),
+                    purpose,
+                    &cause,
+                    &source,
+                    payload.to_string(),
+                )]
+            }
+            _ => vec![],
+        }
+    }
+
+    /// The webhook source a report came from (its message id is `source:webhook-id`).
+    fn webhook_source(&self, r: &ReportRecord) -> Option<String> {
+        let sealed = r.message_id_enc.as_ref()?;
+        let keys = self.keys.get();
+        let id = crate::privacy::cipher::open_string(
             &keys,
-            "sms",
-            Some(r.id),
-            purpose,
-            &format!("{purpose}:{}:{cause}", r.id),
-            &to,
-            body(id),
-        )]
+            crate::privacy::cipher::Field::MessageId,
+            r.id,
+            sealed,
+        )
+        .ok()?;
+        id.split_once(':').map(|(s, _)| s.to_string())
     }
 
     async fn reporter_phone(&self, r: &ReportRecord) -> Option<String> {

@@ -319,9 +319,12 @@ pub fn not_yours(id: TrackingId) -> String {
     )
 }
 
-/// `PUAS` accepted: the report is closed as satisfied.
+/// `PUAS` accepted: an admin closes the report (closing rule 1).
 pub fn satisfied_accepted(id: TrackingId) -> String {
-    format!("Terima kasih. Penilaian PUAS untuk laporan {id} sudah dicatat dan laporan ditutup.")
+    format!(
+        "Terima kasih. Penilaian PUAS untuk laporan {id} sudah dicatat; laporan segera ditutup \
+         oleh admin."
+    )
 }
 
 /// `TUTUP` accepted.

@@ -338,6 +338,8 @@ fn a_missed_deadline_over_a_holiday_escalates_to_the_parent_agency() {
         },
         || d.logs(),
     );
+    // Shown as overdue, to the public too.
+    assert_eq!(d.get(&format!("/v1/reports/{id}")).json()["overdue"], true);
     let list = call(
         &d,
         "GET",
@@ -410,4 +412,332 @@ fn rejected_with_its_notification() {
         .contains("tidak dapat diproses"));
     assert_eq!(state_of(&d, &id), "tidak_diproses");
     assert_eq!(report_show(&d, &id)["colour"], "abu-abu");
+}
+
+/// Anonymous and confidential through every output the lifecycle adds: the
+/// agency API and its queue, the public status and thread, notifications to
+/// the reporter, the admins' view (identity only with a reason, audited),
+/// the store and the logs.
+#[test]
+fn anonymous_and_confidential_on_every_output() {
+    let (rig, clock) = rig();
+    let d = rig.start();
+    let admin = token(&d, &["admin", "token", "siti"]);
+    let officer = token(&d, &["officer", "token", "--agency", AGENCY, "budi"]);
+    let agency_token = token(&d, &["agency", "token", AGENCY]);
+    let anon =
+        tracking_id_in(&rig.ask(&d, CITIZEN, "ANONIM pungutan liar di kantor desa Cibinong"));
+    let conf = tracking_id_in(&rig.ask(
+        &d,
+        CITIZEN,
+        "RAHASIA kepala dinas minta setoran dari kontraktor",
+    ));
+    for id in [&anon, &conf] {
+        let r = call(
+            &d,
+            "POST",
+            &format!("/v1/admin/reports/{id}/forward"),
+            &admin,
+            json!({"agencies": [AGENCY]}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        clock.set("2026-12-02T10:00");
+        let r = call(
+            &d,
+            "POST",
+            &format!("/v1/agency/reports/{id}/responses"),
+            &officer,
+            json!({"text": "Sedang kami periksa."}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    // The agency: the anonymous reporter is not there; the confidential one is
+    // (confidential hides the report from the public, not from its agency).
+    let seen = call(
+        &d,
+        "GET",
+        &format!("/v1/agency/reports/{anon}"),
+        &officer,
+        Value::Null,
+    );
+    assert_eq!(seen.status, 200);
+    assert_eq!(seen.json()["reporter"], Value::Null);
+    assert_clean_of_citizen("agency view of the anonymous report", &seen.text());
+    let list = call(&d, "GET", "/v1/agency/reports", &officer, Value::Null).text();
+    assert_clean_of_citizen("agency list", &list);
+    let queue = d.agency(
+        "GET",
+        &format!("/v1/agencies/{AGENCY}/queue"),
+        &agency_token,
+    );
+    assert_eq!(queue.status, 200, "{}", queue.text());
+    let q = queue.json();
+    let anon_item = q["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["report"]["tracking_id"] == anon.as_str())
+        .expect("queued");
+    assert_eq!(anon_item["report"]["reporter"], Value::Null, "{anon_item}");
+    // The public: the confidential report is exactly an unknown ID, on the
+    // status path and the thread; the anonymous one shows no identity.
+    let unknown = unknown_valid_id(&conf);
+    let unknown = unknown.as_str();
+    for path in ["", "/thread"] {
+        let c = d.get(&format!("/v1/reports/{conf}{path}"));
+        let u = d.get(&format!("/v1/reports/{unknown}{path}"));
+        assert_eq!((c.status, c.text()), (u.status, u.text()), "{path}");
+        let a = d.get(&format!("/v1/reports/{anon}{path}"));
+        assert_eq!(a.status, 200);
+        assert_clean_of_citizen("public view of the anonymous report", &a.text());
+    }
+    // Admins: withheld without a reason; with one, shown and audited.
+    let v = call(
+        &d,
+        "GET",
+        &format!("/v1/admin/reports/{anon}"),
+        &admin,
+        Value::Null,
+    )
+    .json();
+    assert!(
+        v["reporter"].as_str().unwrap().starts_with("withheld"),
+        "{v}"
+    );
+    let v = call(
+        &d,
+        "GET",
+        &format!("/v1/admin/reports/{anon}?reason=dugaan%20ancaman"),
+        &admin,
+        Value::Null,
+    )
+    .json();
+    assert!(v["reporter"].to_string().contains(CITIZEN), "{v}");
+    let audit = d.cli(&["audit"]);
+    assert!(String::from_utf8_lossy(&audit.stdout).contains("dugaan ancaman"));
+    // The reporter still hears back (they are anonymous to the agency, not to
+    // the service), and nothing of them is in the store or the logs in clear.
+    wait_for(
+        "the response SMS to the anonymous reporter",
+        Duration::from_secs(30),
+        || {
+            rig.sent_to(CITIZEN)
+                .iter()
+                .any(|t| t.contains(&anon) && t.contains("Sedang kami periksa"))
+        },
+        || format!("{:?}", rig.sent_to(CITIZEN)),
+    );
+    assert_no_identity(&d);
+}
+
+fn assert_clean_of_citizen(what: &str, text: &str) {
+    common::needles::assert_clean(what, text.as_bytes());
+}
+
+/// The other paths: an agency passes a report on (the new agency's clock
+/// starts); closing by PUAS then an admin (rule 1), by TUTUP (rule 2), by an
+/// admin ending a dispute with a reason (rule 4); a request for information
+/// answered (verification resumes) and one never answered (archived after 10
+/// working days).
+#[test]
+fn pass_on_closing_rules_and_information_requests() {
+    let (rig, clock) = rig();
+    let d = rig.start();
+    let admin = token(&d, &["admin", "token", "siti"]);
+    let bogor = token(&d, &["officer", "token", "--agency", AGENCY, "budi"]);
+    let other_agency = "kab-32.02";
+    let sukabumi = token(&d, &["officer", "token", "--agency", other_agency, "ani"]);
+    let path = |id: &str, what: &str| format!("/v1/admin/reports/{id}/{what}");
+    let respond = |token: &str, id: &str, text: &str| {
+        let before = rig.sent_to(CITIZEN).len();
+        let r = call(
+            &d,
+            "POST",
+            &format!("/v1/agency/reports/{id}/responses"),
+            token,
+            json!({"text": text}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        wait_for(
+            "the response SMS",
+            Duration::from_secs(30),
+            || rig.sent_to(CITIZEN).len() > before,
+            || d.logs(),
+        );
+    };
+    let forward = |id: &str| {
+        let before = rig.sent_to(CITIZEN).len();
+        let r = call(
+            &d,
+            "POST",
+            &format!("/v1/admin/reports/{id}/forward"),
+            &admin,
+            json!({"agencies": [AGENCY]}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        wait_for(
+            "the forwarded SMS",
+            Duration::from_secs(30),
+            || rig.sent_to(CITIZEN).len() > before,
+            || d.logs(),
+        );
+    };
+
+    // Passed on: Sukabumi's clock starts; Bogor no longer has it open.
+    let a = tracking_id_in(&rig.ask(&d, CITIZEN, "Jembatan gantung di perbatasan rusak"));
+    forward(&a);
+    clock.set("2026-12-03T09:00");
+    let r = call(
+        &d,
+        "POST",
+        &format!("/v1/agency/reports/{a}/pass"),
+        &bogor,
+        json!({"agency": other_agency, "reason": "lokasi di wilayah Sukabumi"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let theirs = call(&d, "GET", "/v1/agency/reports", &sukabumi, Value::Null).json();
+    let item = theirs["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["tracking_id"] == a.as_str())
+        .expect("with the new agency")
+        .clone();
+    assert!(
+        item["forwarded_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-12-03"),
+        "{item}"
+    );
+    let ours = call(&d, "GET", "/v1/agency/reports", &bogor, Value::Null).json();
+    assert!(!ours.to_string().contains(&a), "{ours}");
+    assert_eq!(
+        call(
+            &d,
+            "POST",
+            &format!("/v1/agency/reports/{a}/responses"),
+            &bogor,
+            json!({"text": "x"})
+        )
+        .status,
+        409
+    );
+
+    // Rule 1: PUAS, then an admin closes.
+    respond(&sukabumi, &a, "Jembatan sudah diperbaiki.");
+    let puas = rig.ask(&d, CITIZEN, &format!("PUAS {a}"));
+    assert!(!puas.contains("masih diproses"), "{puas}");
+    assert_eq!(state_of(&d, &a), "menunggu_penutupan");
+    assert_eq!(report_show(&d, &a)["colour"], "kuning");
+    let before = rig.sent_to(CITIZEN).len();
+    assert_eq!(
+        call(&d, "POST", &path(&a, "close"), &admin, Value::Null).status,
+        200
+    );
+    wait_for(
+        "the closing SMS",
+        Duration::from_secs(30),
+        || rig.sent_to(CITIZEN).len() > before,
+        || d.logs(),
+    );
+    assert_eq!(state_of(&d, &a), "selesai");
+
+    // Rule 2: TUTUP.
+    let b = tracking_id_in(&rig.ask(&d, CITIZEN, "Lampu lalu lintas mati di simpang tiga"));
+    forward(&b);
+    respond(&bogor, &b, "Sudah kami laporkan ke Dishub.");
+    rig.ask(&d, CITIZEN, &format!("TUTUP {b}"));
+    assert_eq!(state_of(&d, &b), "selesai");
+    assert!(report_show(&d, &b)["events"]
+        .to_string()
+        .contains("\"rule\":\"tutup\""));
+
+    // Rule 4: an endless dispute, closed by an admin with the reason.
+    let c = tracking_id_in(&rig.ask(&d, CITIZEN, "Pelayanan kantor kecamatan tidak memuaskan"));
+    forward(&c);
+    respond(&bogor, &c, "Kami sudah menegur petugas.");
+    rig.ask(&d, CITIZEN, &format!("BALAS {c} tidak puas"));
+    assert_eq!(
+        call(&d, "POST", &path(&c, "close"), &admin, Value::Null).status,
+        422,
+        "a dispute needs its reason"
+    );
+    let before = rig.sent_to(CITIZEN).len();
+    let r = call(
+        &d,
+        "POST",
+        &path(&c, "close"),
+        &admin,
+        json!({"reason": "keberatan berulang tanpa data baru"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    wait_for(
+        "the closing SMS",
+        Duration::from_secs(30),
+        || rig.sent_to(CITIZEN).len() > before,
+        || d.logs(),
+    );
+    assert!(report_show(&d, &c)["events"]
+        .to_string()
+        .contains("\"rule\":\"sengketa\""));
+
+    // A request for information, answered: back to verification.
+    let e = tracking_id_in(&rig.ask(&d, CITIZEN, "Ada pungli"));
+    let before = rig.sent_to(CITIZEN).len();
+    assert_eq!(
+        call(
+            &d,
+            "POST",
+            &path(&e, "request-info"),
+            &admin,
+            json!({"question": "Di kantor mana dan kapan?"})
+        )
+        .status,
+        200
+    );
+    wait_for(
+        "the question by SMS",
+        Duration::from_secs(30),
+        || rig.sent_to(CITIZEN).len() > before,
+        || d.logs(),
+    );
+    assert!(rig
+        .sent_to(CITIZEN)
+        .last()
+        .unwrap()
+        .contains("Di kantor mana"));
+    assert_eq!(state_of(&d, &e), "menunggu_info");
+    rig.ask(
+        &d,
+        CITIZEN,
+        &format!("BALAS {e} Kantor kelurahan Cibinong, Senin lalu"),
+    );
+    assert_eq!(state_of(&d, &e), "diterima");
+    // The exchange during verification is not public.
+    assert!(!d
+        .get(&format!("/v1/reports/{e}/thread"))
+        .text()
+        .contains("Senin lalu"));
+
+    // A request never answered: archived after 10 working days.
+    clock.set("2026-12-04T09:00");
+    let f = tracking_id_in(&rig.ask(&d, CITIZEN, "Ada masalah"));
+    assert_eq!(
+        call(
+            &d,
+            "POST",
+            &path(&f, "request-info"),
+            &admin,
+            json!({"question": "Masalah apa?"})
+        )
+        .status,
+        200
+    );
+    clock.set("2026-12-17T20:00");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(state_of(&d, &f), "menunggu_info");
+    clock.set("2026-12-19T08:00");
+    wait_state(&d, &f, "diarsipkan");
+    assert_eq!(report_show(&d, &f)["colour"], "abu-abu");
 }

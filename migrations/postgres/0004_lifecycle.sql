@@ -28,10 +28,11 @@ ALTER TABLE reports ADD COLUMN last_response_at BIGINT;
 ALTER TABLE reports ADD COLUMN autoclose_due_at BIGINT;
 ALTER TABLE reports ADD COLUMN closed_at BIGINT;
 ALTER TABLE reports ADD COLUMN close_rule TEXT;
-CREATE INDEX reports_verify_due ON reports (verify_due_at) WHERE verify_escalated = 0;
-CREATE INDEX reports_archive_due ON reports (archive_due_at);
-CREATE INDEX reports_autoclose_due ON reports (autoclose_due_at);
-CREATE INDEX reports_received ON reports (received_at);
+-- Partial: a deadline that is not running costs the intake no index entry.
+CREATE INDEX reports_verify_due ON reports (verify_due_at)
+    WHERE verify_due_at IS NOT NULL AND verify_escalated = 0;
+CREATE INDEX reports_archive_due ON reports (archive_due_at) WHERE archive_due_at IS NOT NULL;
+CREATE INDEX reports_autoclose_due ON reports (autoclose_due_at) WHERE autoclose_due_at IS NOT NULL;
 
 -- One row per agency a report is (or was) with. The follow-up clock of each
 -- runs from its forwarding; passing a report on ends one row and starts another.
@@ -51,4 +52,5 @@ CREATE TABLE assignments (
 );
 CREATE INDEX assignments_report ON assignments (report_id);
 CREATE INDEX assignments_agency ON assignments (agency, ended_at);
-CREATE INDEX assignments_escalation ON assignments (next_escalation_at);
+CREATE INDEX assignments_escalation ON assignments (next_escalation_at)
+    WHERE next_escalation_at IS NOT NULL;

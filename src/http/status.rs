@@ -75,7 +75,19 @@ async fn status(
         Err(e) => store_error(e),
         Ok(None) => miss(not_found()),
         Ok(Some(r)) => match crate::views::public_status(&r, &state.directory) {
-            Some(v) => Json(v).into_response(),
+            Some(mut v) => {
+                // Overdue: an agency's follow-up deadline passed without a response.
+                let now = state.lifecycle.now();
+                match state.store.assignments(r.id).await {
+                    Ok(list) => {
+                        v["overdue"] = serde_json::Value::Bool(list.iter().any(|a| {
+                            a.ended_at.is_none() && a.first_response_at.is_none() && a.due_at < now
+                        }))
+                    }
+                    Err(e) => return store_error(e),
+                }
+                Json(v).into_response()
+            }
             None => miss(not_found()),
         },
     }

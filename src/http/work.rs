@@ -76,7 +76,7 @@ fn parse_id(raw: &str) -> Result<TrackingId, Response> {
     tracking::parse(raw).map_err(|e| {
         error(
             StatusCode::BAD_REQUEST,
-            "invalid_tracking_id",
+            "malformed_tracking_id",
             e.to_string(),
         )
     })
@@ -195,14 +195,25 @@ async fn admin_list(
     Json(json!({"reports": items})).into_response()
 }
 
+#[derive(Deserialize)]
+struct ShowQuery {
+    /// Why the admin needs an anonymous reporter's identity (audited).
+    reason: Option<String>,
+}
+
+/// One report for an admin, with its events and its reporter. An anonymous
+/// reporter's identity is withheld unless `?reason=` says why; that view is
+/// written to the audit log.
 async fn admin_show(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(raw): Path<String>,
+    Query(q): Query<ShowQuery>,
 ) -> Response {
-    if let Err(r) = account(&state, &headers, "admin").await {
-        return r;
-    }
+    let admin = match account(&state, &headers, "admin").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
     let id = match parse_id(&raw) {
         Ok(id) => id,
         Err(r) => return r,
@@ -224,6 +235,35 @@ async fn admin_show(
         }
         Err(e) => return store_error(e),
     }
+    let reason = q.reason.filter(|r| !r.trim().is_empty());
+    v["reporter"] = if r.anonymous && reason.is_none() {
+        json!("withheld: the reporter is anonymous; give ?reason= to reveal (the view is audited)")
+    } else {
+        if r.anonymous {
+            let entry = crate::store::AuditRecord {
+                at: crate::intake::now_ms(),
+                actor: crate::lifecycle::actor_of(&admin),
+                action: "reveal_anonymous_identity".into(),
+                tracking_id: Some(r.tracking_id.clone()),
+                reason: reason.clone().unwrap_or_default(),
+            };
+            if let Err(e) = state.store.append_audit(&entry).await {
+                return store_error(e);
+            }
+            tracing::warn!(tracking_id = %r.tracking_id, actor = %entry.actor, "An anonymous reporter's identity was revealed to an admin (audited).");
+        }
+        match state.store.reporter(r.id).await {
+            Ok(Some(rec)) => match crate::identity::open(&state.keys.get(), r.id, &rec) {
+                Ok(i) => i.to_json(),
+                Err(e) => {
+                    tracing::error!(tracking_id = %r.tracking_id, error = %e, "Cannot open a reporter identity.");
+                    json!("unreadable: see the log")
+                }
+            },
+            Ok(None) => Value::Null,
+            Err(e) => return store_error(e),
+        }
+    };
     Json(v).into_response()
 }
 
@@ -357,7 +397,7 @@ async fn close(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    body: Option<Json<Reason>>,
+    body: axum::body::Bytes,
 ) -> Response {
     let admin = match account(&state, &headers, "admin").await {
         Ok(a) => a,
@@ -367,7 +407,12 @@ async fn close(
         Ok(id) => id,
         Err(r) => return r,
     };
-    let reason = body.and_then(|Json(r)| r.reason);
+    // The body is optional: none (or `null`) for rule 1, a reason for rule 4.
+    let reason = match serde_json::from_slice::<Option<Reason>>(&body) {
+        Ok(r) => r.and_then(|r| r.reason),
+        Err(_) if body.iter().all(u8::is_ascii_whitespace) => None,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()),
+    };
     action_response(
         state
             .lifecycle

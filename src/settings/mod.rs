@@ -36,6 +36,7 @@ pub struct Settings {
     pub lifecycle: Lifecycle,
     pub calendar: CalendarSettings,
     pub testing: Testing,
+    pub callbacks: Callbacks,
     /// Keys present in the configuration that no setting reads: typos.
     #[serde(skip)]
     pub unknown_keys: Vec<String>,
@@ -123,6 +124,22 @@ pub struct Testing {
     pub clock_file: String,
 }
 
+/// Notifications posted back to the partner system a report came from (see
+/// `crate::callbacks`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Callbacks {
+    /// Attempts before a callback that keeps failing transiently is given up.
+    /// Default 12.
+    pub max_attempts: i64,
+    /// One request's time limit, connecting included. Default 10.
+    pub timeout_secs: u64,
+    /// Requests in flight at once, across all sources. Default 4.
+    pub concurrency: usize,
+    /// The first retry delay; it doubles per attempt, up to 120 times this.
+    /// Default 5000 (5 s … 10 min).
+    pub retry_base_ms: u64,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Shutdown {
     pub deadline_secs: u64,
@@ -177,6 +194,10 @@ pub struct WebhookSource {
     pub rate_per_second: u32,
     #[serde(default = "default_burst")]
     pub burst: u32,
+    /// Where notifications about this source's reports are posted (signed
+    /// like the source's own webhooks); empty for none.
+    #[serde(default)]
+    pub callback_url: String,
 }
 
 /// GSM modems on the short code.

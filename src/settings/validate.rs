@@ -196,6 +196,28 @@ impl Settings {
             if source.burst == 0 {
                 bad(&format!("{key}.burst"), "must be at least 1".into());
             }
+            let url = &source.callback_url;
+            if url.is_empty() {
+                // No callbacks for this source.
+            } else if !(url.starts_with("http://") || url.starts_with("https://")) {
+                bad(
+                    &format!("{key}.callback_url"),
+                    "must be empty (no callbacks) or start with http:// or https://".into(),
+                );
+            } else if url.parse::<http::Uri>().is_err() {
+                bad(&format!("{key}.callback_url"), "not a valid URL".into());
+            }
+        }
+        let cb = &self.callbacks;
+        for (k, v) in [
+            ("max_attempts", cb.max_attempts.max(0) as u64),
+            ("timeout_secs", cb.timeout_secs),
+            ("concurrency", cb.concurrency as u64),
+            ("retry_base_ms", cb.retry_base_ms),
+        ] {
+            if v == 0 {
+                bad(&format!("callbacks.{k}"), "must be at least 1".into());
+            }
         }
         let lc = &self.lifecycle;
         for (k, v) in [

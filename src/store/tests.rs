@@ -319,7 +319,75 @@ async fn story(store: Arc<dyn Store>, second: Arc<dyn Store>) {
     assert_eq!(store.revoke_agency_tokens("kemenkes", 2).await.unwrap(), 1);
     assert_eq!(store.agency_for_token(b"hash-1").await.unwrap(), None);
 
-    outbox_and_sms(store, second, r1.id).await;
+    outbox_and_sms(store.clone(), second.clone(), r1.id).await;
+    transitions_fire_once(store, second, r2.id).await;
+}
+
+/// Two daemons on one database applying the same transition at once (the
+/// scheduler closing a report, an escalation tier): exactly one applies it.
+async fn transitions_fire_once(store: Arc<dyn Store>, second: Arc<dyn Store>, report_id: i64) {
+    let now = 1_000_000;
+    let change = |actor: &str| Change {
+        report_id,
+        at: now,
+        from_states: vec!["diteruskan".into(), "diterima".into()],
+        guard: Some("closed_at IS NULL".into()),
+        update: ReportUpdate {
+            state: Some("selesai".into()),
+            closed_at: Some(Some(now)),
+            ..Default::default()
+        },
+        events: vec![NewEvent {
+            at: now,
+            actor: actor.into(),
+            action: "selesai".into(),
+            detail: "{}".into(),
+        }],
+        new_assignments: vec![NewAssignment {
+            agency: "kemenkes".into(),
+            forwarded_at: now,
+            due_at: now + 10,
+        }],
+        ..Default::default()
+    };
+    let before = store.events(report_id).await.unwrap().len();
+    let (ca, cb) = (change("a"), change("b"));
+    let (a, b) = tokio::join!(store.apply_change(&ca), second.apply_change(&cb));
+    assert!(a.unwrap() ^ b.unwrap(), "exactly one applies it");
+    assert_eq!(store.events(report_id).await.unwrap().len(), before + 1);
+    assert_eq!(
+        store.report_by_id(report_id).await.unwrap().unwrap().state,
+        "selesai"
+    );
+    // Escalation tiers: the same.
+    let assignment = store.assignments(report_id).await.unwrap().remove(0);
+    assert_eq!(store.due_escalations(now + 11, 10).await.unwrap().len(), 1);
+    let tier = |actor: &str| Escalation {
+        assignment_id: assignment.id,
+        report_id,
+        from_level: 0,
+        to_level: 1,
+        next_at: Some(now + 100),
+        event: NewEvent {
+            at: now,
+            actor: actor.into(),
+            action: "terlambat".into(),
+            detail: "{}".into(),
+        },
+        enqueue: vec!["kemenkes".into()],
+    };
+    let (ta, tb) = (tier("a"), tier("b"));
+    let (a, b) = tokio::join!(store.escalate(&ta), second.escalate(&tb));
+    assert!(a.unwrap() ^ b.unwrap(), "exactly one tier fires");
+    assert!(store
+        .due_escalations(now + 11, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.assignments(report_id).await.unwrap()[0].escalation_level,
+        1
+    );
 }
 
 fn outbound(key: &str, report_id: Option<i64>) -> NewOutbound {
