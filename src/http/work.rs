@@ -72,6 +72,23 @@ async fn account(state: &AppState, headers: &HeaderMap, role: &str) -> Result<Ac
     }
 }
 
+type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
+
+/// Who acts, on which report, with what: or the answer refusing the request.
+async fn action_input<T>(
+    state: &AppState,
+    headers: &HeaderMap,
+    role: &str,
+    raw: &str,
+    body: Body<T>,
+) -> Result<(Account, TrackingId, T), Response> {
+    let who = account(state, headers, role).await?;
+    let id = parse_id(raw)?;
+    let Json(b) =
+        body.map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_body", e.body_text()))?;
+    Ok((who, id, b))
+}
+
 fn parse_id(raw: &str) -> Result<TrackingId, Response> {
     tracking::parse(raw).map_err(|e| {
         error(
@@ -271,21 +288,12 @@ async fn forward(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    body: Result<Json<Forward>, axum::extract::rejection::JsonRejection>,
+    body: Body<Forward>,
 ) -> Response {
-    let admin = match account(&state, &headers, "admin").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let id = match parse_id(&raw) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let Json(f) = match body {
-        Ok(b) => b,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_body", e.body_text()),
-    };
-    action_response(state.lifecycle.forward(&admin, id, f).await)
+    match action_input(&state, &headers, "admin", &raw, body).await {
+        Ok((who, id, b)) => action_response(state.lifecycle.forward(&who, id, b).await),
+        Err(r) => r,
+    }
 }
 
 #[derive(Deserialize)]
@@ -297,21 +305,14 @@ async fn request_info(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    body: Result<Json<Question>, axum::extract::rejection::JsonRejection>,
+    body: Body<Question>,
 ) -> Response {
-    let admin = match account(&state, &headers, "admin").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let id = match parse_id(&raw) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let Json(q) = match body {
-        Ok(b) => b,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_body", e.body_text()),
-    };
-    action_response(state.lifecycle.request_info(&admin, id, &q.question).await)
+    match action_input(&state, &headers, "admin", &raw, body).await {
+        Ok((who, id, b)) => {
+            action_response(state.lifecycle.request_info(&who, id, &b.question).await)
+        }
+        Err(r) => r,
+    }
 }
 
 #[derive(Deserialize)]
@@ -323,27 +324,23 @@ async fn reject(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    body: Result<Json<Reason>, axum::extract::rejection::JsonRejection>,
+    body: Body<Reason>,
 ) -> Response {
-    let admin = match account(&state, &headers, "admin").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let id = match parse_id(&raw) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let reason = match body {
-        Ok(Json(Reason { reason: Some(r) })) => r,
-        _ => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_body",
-                "give {\"reason\": code}, e.g. bukan_kewenangan",
-            )
-        }
-    };
-    action_response(state.lifecycle.reject(&admin, id, &reason).await)
+    match action_input(&state, &headers, "admin", &raw, body).await {
+        Ok((
+            who,
+            id,
+            Reason {
+                reason: Some(reason),
+            },
+        )) => action_response(state.lifecycle.reject(&who, id, &reason).await),
+        Ok(_) => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "give {\"reason\": code}, e.g. bukan_kewenangan",
+        ),
+        Err(r) => r,
+    }
 }
 
 async fn archive(
@@ -371,26 +368,17 @@ async fn flags(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    body: Result<Json<Flags>, axum::extract::rejection::JsonRejection>,
+    body: Body<Flags>,
 ) -> Response {
-    let admin = match account(&state, &headers, "admin").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let id = match parse_id(&raw) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let Json(f) = match body {
-        Ok(b) => b,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_body", e.body_text()),
-    };
-    action_response(
-        state
-            .lifecycle
-            .set_flags(&admin, id, f.anonymous, f.confidential)
-            .await,
-    )
+    match action_input(&state, &headers, "admin", &raw, body).await {
+        Ok((who, id, b)) => action_response(
+            state
+                .lifecycle
+                .set_flags(&who, id, b.anonymous, b.confidential)
+                .await,
+        ),
+        Err(r) => r,
+    }
 }
 
 async fn close(
@@ -517,21 +505,12 @@ async fn respond(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    body: Result<Json<Text>, axum::extract::rejection::JsonRejection>,
+    body: Body<Text>,
 ) -> Response {
-    let officer = match account(&state, &headers, "officer").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let id = match parse_id(&raw) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let Json(t) = match body {
-        Ok(b) => b,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_body", e.body_text()),
-    };
-    action_response(state.lifecycle.respond(&officer, id, &t.text).await)
+    match action_input(&state, &headers, "officer", &raw, body).await {
+        Ok((who, id, b)) => action_response(state.lifecycle.respond(&who, id, &b.text).await),
+        Err(r) => r,
+    }
 }
 
 #[derive(Deserialize)]
@@ -544,26 +523,17 @@ async fn pass_on(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    body: Result<Json<PassOn>, axum::extract::rejection::JsonRejection>,
+    body: Body<PassOn>,
 ) -> Response {
-    let officer = match account(&state, &headers, "officer").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let id = match parse_id(&raw) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let Json(p) = match body {
-        Ok(b) => b,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_body", e.body_text()),
-    };
-    action_response(
-        state
-            .lifecycle
-            .pass_on(&officer, id, &p.agency, &p.reason)
-            .await,
-    )
+    match action_input(&state, &headers, "officer", &raw, body).await {
+        Ok((who, id, b)) => action_response(
+            state
+                .lifecycle
+                .pass_on(&who, id, &b.agency, &b.reason)
+                .await,
+        ),
+        Err(r) => r,
+    }
 }
 
 /// The follow-up thread: agency responses and the reporter's messages, in

@@ -465,33 +465,11 @@ macro_rules! impl_sql_store {
                 events: &[(i64, $crate::store::NewEvent)],
             ) -> $crate::store::Result<bool> {
                 let mut tx = self.pool.begin().await?;
-                let id: Option<i64> = sqlx::query_scalar(
-                    "INSERT INTO outbox (idem_key, channel, report_id, purpose, key_id, to_enc, body, created_at, \
-                     state, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $8) \
-                     ON CONFLICT (idem_key) DO NOTHING RETURNING id",
-                )
-                .bind(&o.idem_key)
-                .bind(&o.channel)
-                .bind(o.report_id)
-                .bind(&o.purpose)
-                .bind(o.key_id)
-                .bind(&o.to_enc)
-                .bind(&o.body)
-                .bind(o.created_at)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if id.is_none() {
+                if insert_outbox(&mut tx, o).await?.is_none() {
                     return Ok(false);
                 }
                 for (report_id, e) in events {
-                    sqlx::query("INSERT INTO events (report_id, at, actor, action, detail) VALUES ($1, $2, $3, $4, $5)")
-                        .bind(report_id)
-                        .bind(e.at)
-                        .bind(&e.actor)
-                        .bind(&e.action)
-                        .bind(&e.detail)
-                        .execute(&mut *tx)
-                        .await?;
+                    insert_event(&mut tx, *report_id, e).await?;
                     sqlx::query("UPDATE reports SET updated_at = $1 WHERE id = $2")
                         .bind(e.at)
                         .bind(report_id)
@@ -772,22 +750,7 @@ macro_rules! impl_sql_store {
                 let u = &c.update;
                 let mut tx = self.pool.begin().await?;
                 if let Some(o) = &c.reply {
-                    let id: Option<i64> = sqlx::query_scalar(
-                        "INSERT INTO outbox (idem_key, channel, report_id, purpose, key_id, to_enc, body, created_at, \
-                         state, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $8) \
-                         ON CONFLICT (idem_key) DO NOTHING RETURNING id",
-                    )
-                    .bind(&o.idem_key)
-                    .bind(&o.channel)
-                    .bind(o.report_id)
-                    .bind(&o.purpose)
-                    .bind(o.key_id)
-                    .bind(&o.to_enc)
-                    .bind(&o.body)
-                    .bind(o.created_at)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if id.is_none() {
+                    if insert_outbox(&mut tx, o).await?.is_none() {
                         // Applied before, when this message was first handled.
                         return Ok(true);
                     }
@@ -827,14 +790,7 @@ macro_rules! impl_sql_store {
                     return Ok(false);
                 }
                 for e in &c.events {
-                    sqlx::query("INSERT INTO events (report_id, at, actor, action, detail) VALUES ($1, $2, $3, $4, $5)")
-                        .bind(c.report_id)
-                        .bind(e.at)
-                        .bind(&e.actor)
-                        .bind(&e.action)
-                        .bind(&e.detail)
-                        .execute(&mut *tx)
-                        .await?;
+                    insert_event(&mut tx, c.report_id, e).await?;
                 }
                 for (agency, reason) in &c.end_assignments {
                     sqlx::query(
@@ -881,21 +837,7 @@ macro_rules! impl_sql_store {
                         .await?;
                 }
                 for o in &c.outbox {
-                    sqlx::query(
-                        "INSERT INTO outbox (idem_key, channel, report_id, purpose, key_id, to_enc, body, created_at, \
-                         state, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $8) \
-                         ON CONFLICT (idem_key) DO NOTHING",
-                    )
-                    .bind(&o.idem_key)
-                    .bind(&o.channel)
-                    .bind(o.report_id)
-                    .bind(&o.purpose)
-                    .bind(o.key_id)
-                    .bind(&o.to_enc)
-                    .bind(&o.body)
-                    .bind(o.created_at)
-                    .execute(&mut *tx)
-                    .await?;
+                    insert_outbox(&mut tx, o).await?;
                 }
                 tx.commit().await?;
                 Ok(true)
@@ -1015,14 +957,7 @@ macro_rules! impl_sql_store {
                 if done.rows_affected() != 1 {
                     return Ok(false);
                 }
-                sqlx::query("INSERT INTO events (report_id, at, actor, action, detail) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(e.report_id)
-                    .bind(e.event.at)
-                    .bind(&e.event.actor)
-                    .bind(&e.event.action)
-                    .bind(&e.event.detail)
-                    .execute(&mut *tx)
-                    .await?;
+                insert_event(&mut tx, e.report_id, &e.event).await?;
                 for agency in &e.enqueue {
                     sqlx::query("INSERT INTO agency_queue (agency, report_id, enqueued_at) VALUES ($1, $2, $3)")
                         .bind(agency)
@@ -1102,6 +1037,44 @@ macro_rules! impl_sql_store {
                 confidential: r.try_get("confidential")?,
                 routing: r.try_get("routing")?,
             })
+        }
+
+        async fn insert_event(
+            tx: &mut sqlx::Transaction<'_, $DB>,
+            report_id: i64,
+            e: &$crate::store::NewEvent,
+        ) -> $crate::store::Result<()> {
+            sqlx::query("INSERT INTO events (report_id, at, actor, action, detail) VALUES ($1, $2, $3, $4, $5)")
+                .bind(report_id)
+                .bind(e.at)
+                .bind(&e.actor)
+                .bind(&e.action)
+                .bind(&e.detail)
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        }
+
+        /// Queues a message unless its idempotency key is already queued; its id if new.
+        async fn insert_outbox(
+            tx: &mut sqlx::Transaction<'_, $DB>,
+            o: &$crate::store::NewOutbound,
+        ) -> $crate::store::Result<Option<i64>> {
+            Ok(sqlx::query_scalar(
+                "INSERT INTO outbox (idem_key, channel, report_id, purpose, key_id, to_enc, body, created_at, \
+                 state, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $8) \
+                 ON CONFLICT (idem_key) DO NOTHING RETURNING id",
+            )
+            .bind(&o.idem_key)
+            .bind(&o.channel)
+            .bind(o.report_id)
+            .bind(&o.purpose)
+            .bind(o.key_id)
+            .bind(&o.to_enc)
+            .bind(&o.body)
+            .bind(o.created_at)
+            .fetch_optional(&mut **tx)
+            .await?)
         }
 
         /// Inserts the new reports of a batch with one multi-row statement per table.

@@ -319,6 +319,18 @@ pub fn wait_timeout(child: &mut Child, limit: Duration) -> Option<std::process::
 
 /// Counts reports straight from the store, as an operator would.
 pub fn count_reports(dir: &Path) -> i64 {
+    with_store(dir, |store| {
+        Box::pin(async move { store.count_reports().await.unwrap() })
+    })
+}
+
+/// Runs `f` on the SQLite store of a daemon's home, as an operator's tool would.
+pub fn with_store<T>(
+    dir: &Path,
+    f: impl FnOnce(
+        Arc<dyn lapor::store::Store>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = T>>>,
+) -> T {
     let db = dir.join("data").join("lapord.db");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -328,8 +340,8 @@ pub fn count_reports(dir: &Path) -> i64 {
         let store = lapor::store::open(&format!("sqlite://{}", db.display()), 1)
             .await
             .unwrap();
-        let n = store.count_reports().await.unwrap();
+        let out = f(store.clone()).await;
         store.close().await;
-        n
+        out
     })
 }

@@ -181,18 +181,8 @@ pub fn ucs2_parts(from: &str, text: &str, reference: u8) -> Vec<Vec<u8>> {
 }
 
 pub fn outbox_counts(d: &Daemon) -> Vec<(String, String, i64)> {
-    let db = d.dir.join("data").join("lapord.db");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let store = lapor::store::open(&format!("sqlite://{}", db.display()), 1)
-            .await
-            .unwrap();
-        let counts = store.outbox_counts().await.unwrap();
-        store.close().await;
-        counts
+    super::with_store(&d.dir, |store| {
+        Box::pin(async move { store.outbox_counts().await.unwrap() })
     })
 }
 
