@@ -150,7 +150,16 @@ pub async fn run(
     )
     .await?;
     let handle = IntakeHandle::new(intake.clone());
-    let channels = build_channels(&settings, &handle)?;
+    let mut channels = build_channels(&settings, &handle)?;
+    // Public statistics: their own pool, fed by the indexer from the event log.
+    let stats_store = crate::stats::open(&settings.store_url(), 2)
+        .await
+        .context("cannot open the store for statistics")?;
+    channels.push(crate::stats::http::routes(crate::stats::http::StatsApi {
+        store: stats_store.clone(),
+        directory: directory.clone(),
+        clock: clock.clone(),
+    }));
     let lifecycle = Arc::new(crate::lifecycle::Lifecycle {
         store: store.clone(),
         keys: keys.clone(),
@@ -219,6 +228,15 @@ pub async fn run(
     let tasks = TaskTracker::new();
     tasks.spawn(watchdog(store.clone(), stop.clone()));
     tasks.spawn(housekeeping(state.clone(), stop.clone()));
+    let indexer = crate::stats::spawn_indexer(
+        stats_store,
+        Duration::from_secs(1),
+        crate::stats::DEFAULT_BATCH,
+        stop.clone(),
+    );
+    tasks.spawn(async move {
+        let _ = indexer.await;
+    });
     let scheduler = lifecycle.clone().spawn_scheduler(
         Duration::from_secs(settings.lifecycle.scheduler_interval_secs),
         stop.clone(),

@@ -26,6 +26,7 @@ pub mod replies;
 pub mod routing;
 pub mod settings;
 pub mod sms;
+pub mod stats;
 pub mod store;
 pub mod systemd;
 pub mod telemetry;

@@ -78,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: PduCommand,
     },
+    /// Statistics for operators.
+    Stats {
+        #[command(subcommand)]
+        command: StatsCommand,
+    },
     /// Who looked at protected identities, when and why.
     Audit {
         /// How many of the latest entries to show.
@@ -150,6 +155,23 @@ enum AgencyCommand {
         /// Revoke every token of this agency instead of issuing one.
         #[arg(long)]
         revoke: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum StatsCommand {
+    /// Detailed figures as CSV (per day, and per category, region, channel,
+    /// weight or agency): what the public endpoints publish, in more detail.
+    Export {
+        /// First day, YYYY-MM-DD (WIB). Default: 30 days before --to.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD (WIB). Default: today.
+        #[arg(long)]
+        to: Option<String>,
+        /// all, category, region, channel, weight or agency.
+        #[arg(long, default_value = "all")]
+        by: String,
     },
 }
 
@@ -456,6 +478,36 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
                 println!("{token}");
             }
             store.close().await;
+            Ok(())
+        }
+        Command::Stats {
+            command: StatsCommand::Export { from, to, by },
+        } => {
+            let detail: lapor::stats::ExportDetail =
+                by.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+            let day = |s: &str| {
+                s.parse::<jiff::civil::Date>()
+                    .map_err(|e| anyhow::anyhow!("{s:?} is not a date (YYYY-MM-DD): {e}"))
+            };
+            let to = match to {
+                Some(t) => day(&t)?,
+                None => jiff::Zoned::now()
+                    .with_time_zone(jiff::tz::TimeZone::get("Asia/Jakarta")?)
+                    .date(),
+            };
+            let period = match from {
+                Some(f) => lapor::stats::Period { from: day(&f)?, to },
+                None => lapor::stats::Period::ending(to, 30),
+            };
+            let catalog = lapor::routing::Catalog::load(&settings.routing)
+                .map_err(|p| anyhow::anyhow!("routing configuration: {p:?}"))?;
+            let _ = lapor::daemon::open_store(&settings).await?;
+            let store = lapor::stats::open(&settings.store_url(), 1).await?;
+            lapor::stats::index_once(&*store, lapor::stats::DEFAULT_BATCH).await?;
+            print!(
+                "{}",
+                lapor::stats::export(&*store, &catalog.directory, period, detail).await?
+            );
             Ok(())
         }
         Command::Admin {

@@ -277,6 +277,30 @@ fn verified_answered_objected_answered_again_closed_after_ten_working_days() {
             .count(),
         1
     );
+    // The public statistics tell the same story: one report received,
+    // forwarded and closed; the agency's first response on time.
+    let period = "from=2026-11-01&to=2027-01-31";
+    wait_for(
+        "the statistics",
+        Duration::from_secs(30),
+        || d.get(&format!("/v1/stats?{period}")).json()["figures"]["closed"] == 1,
+        || d.get(&format!("/v1/stats?{period}")).text(),
+    );
+    let overall = d.get(&format!("/v1/stats?{period}")).json();
+    let f = &overall["figures"];
+    assert_eq!(
+        (
+            f["received"].as_i64(),
+            f["forwarded"].as_i64(),
+            f["closed"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1)),
+        "{overall}"
+    );
+    let agency = d.get(&format!("/v1/stats?{period}&agency={AGENCY}")).json();
+    assert_eq!(agency["figures"]["closed"], 1, "{agency}");
+    let csv = d.get(&format!("/v1/stats.csv?{period}")).text();
+    assert!(csv.lines().count() >= 2, "{csv}");
     assert_no_identity(&d);
 }
 

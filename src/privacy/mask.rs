@@ -90,7 +90,9 @@ pub fn redact_text(text: &str) -> String {
             out.push(' ');
         }
         if is_email(word) {
+            let tail = &word[word.trim_end_matches(|c: char| !c.is_alphanumeric()).len()..];
             out.push_str("[email disamarkan]");
+            out.push_str(tail);
         } else {
             out.push_str(word);
         }
@@ -157,7 +159,11 @@ mod redact_tests {
             "Hubungi saya di 0812-3456-7890 atau +62 812 3456 7890, NIK 3201234567890123, \
              email budi.santoso@example.org. Laporan 1234567890 sudah 3 hari.",
         );
-        assert!(!t.contains("3456"), "{t}");
+        assert!(!t.contains("3456-7890") && !t.contains("812 3456"), "{t}");
+        assert!(
+            t.contains("[email disamarkan]. Laporan"),
+            "punctuation kept: {t}"
+        );
         assert!(!t.contains("3201234567890123"), "{t}");
         assert!(!t.contains("budi.santoso"), "{t}");
         assert!(t.contains("1234567890"), "{t}");

@@ -10,6 +10,7 @@
 mod postgres;
 mod sql;
 mod sqlite;
+pub(crate) mod stats_sql;
 
 use std::ops::Range;
 use std::sync::Arc;

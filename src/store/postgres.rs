@@ -46,3 +46,5 @@ impl_sql_store!(
         "VACUUM FULL message_keys"
     ]
 );
+
+super::stats_sql::impl_stats_sql!(PgStore, sqlx::Postgres, "postgres", false);

@@ -85,3 +85,5 @@ async fn checkpointer(pool: SqlitePool) {
         }
     }
 }
+
+super::stats_sql::impl_stats_sql!(SqliteStore, sqlx::Sqlite, "sqlite", true);
