@@ -504,9 +504,23 @@ impl Lifecycle {
         reason: Option<&str>,
         guard: Option<String>,
     ) -> ActionResult<()> {
+        let mut change = self.closing_change(r, actor, rule, reason).await?;
+        change.guard = guard;
+        change.outbox = self.notify(r, "closed", "1", replies::closed).await;
+        self.apply(change, "closed").await
+    }
+
+    /// Closing a responded report by `rule`: the state, its events, the end
+    /// of every open assignment.
+    async fn closing_change(
+        &self,
+        r: &ReportRecord,
+        actor: &str,
+        rule: &str,
+        reason: Option<&str>,
+    ) -> ActionResult<Change> {
         let now = self.now();
         let wd = self.working_days(r.received_at, now, r.agency.as_deref());
-        let outbox = self.notify(r, "closed", "1", replies::closed).await;
         let open: Vec<(String, String)> = self
             .store
             .assignments(r.id)
@@ -515,32 +529,26 @@ impl Lifecycle {
             .filter(|a| a.ended_at.is_none())
             .map(|a| (a.agency, "selesai".to_string()))
             .collect();
-        self.apply(
-            Change {
-                report_id: r.id,
-                at: now,
-                from_states: states(&[State::Ditindaklanjuti, State::MenungguPenutupan]),
-                guard,
-                update: ReportUpdate {
-                    state: Some(State::Selesai.as_str().into()),
-                    closed_at: Some(Some(now)),
-                    close_rule: Some(Some(rule.into())),
-                    autoclose_due_at: Some(None),
-                    ..Default::default()
-                },
-                events: vec![event(
-                    now,
-                    actor,
-                    State::Selesai.as_str(),
-                    json!({"rule": rule, "reason": reason, "working_days": wd}),
-                )],
-                end_assignments: open,
-                outbox,
+        Ok(Change {
+            report_id: r.id,
+            at: now,
+            from_states: states(&[State::Ditindaklanjuti, State::MenungguPenutupan]),
+            update: ReportUpdate {
+                state: Some(State::Selesai.as_str().into()),
+                closed_at: Some(Some(now)),
+                close_rule: Some(Some(rule.into())),
+                autoclose_due_at: Some(None),
                 ..Default::default()
             },
-            "closed",
-        )
-        .await
+            events: vec![event(
+                now,
+                actor,
+                State::Selesai.as_str(),
+                json!({"rule": rule, "reason": reason, "working_days": wd}),
+            )],
+            end_assignments: open,
+            ..Default::default()
+        })
     }
 
     // ----- agency officers -----
@@ -770,39 +778,11 @@ impl Lifecycle {
 
     /// `TUTUP`: the reporter closes it (rule 2).
     pub async fn reporter_close_change(&self, r: &ReportRecord) -> ActionResult<Change> {
-        let now = self.now();
-        let wd = self.working_days(r.received_at, now, r.agency.as_deref());
-        let open: Vec<(String, String)> = self
-            .store
-            .assignments(r.id)
-            .await?
-            .into_iter()
-            .filter(|a| a.ended_at.is_none())
-            .map(|a| (a.agency, "selesai".to_string()))
-            .collect();
-        Ok(Change {
-            report_id: r.id,
-            at: now,
-            from_states: states(&[State::Ditindaklanjuti, State::MenungguPenutupan]),
-            update: ReportUpdate {
-                state: Some(State::Selesai.as_str().into()),
-                closed_at: Some(Some(now)),
-                close_rule: Some(Some("tutup".into())),
-                autoclose_due_at: Some(None),
-                ..Default::default()
-            },
-            events: vec![
-                event(now, "reporter", "pelapor_tutup", json!({})),
-                event(
-                    now,
-                    "reporter",
-                    State::Selesai.as_str(),
-                    json!({"rule": "tutup", "working_days": wd}),
-                ),
-            ],
-            end_assignments: open,
-            ..Default::default()
-        })
+        let mut change = self.closing_change(r, "reporter", "tutup", None).await?;
+        change
+            .events
+            .insert(0, event(change.at, "reporter", "pelapor_tutup", json!({})));
+        Ok(change)
     }
 
     // ----- the scheduler -----
