@@ -137,7 +137,7 @@ listen = "127.0.0.1:0"
 data_dir = "{data}"
 [log]
 format = "json"
-level = "warn"
+level = "lapor_sms::modem=debug,warn"
 [channels.sms]
 send_per_minute = 1
 [channels.sms.modems.m0]
@@ -159,10 +159,11 @@ poll_secs = 3600
     assert!(status.success());
     let db = data.join("lapord.db");
     let start = Instant::now();
+    let log = std::fs::File::create(r.dir.path().join("lapord.log")).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_lapord"))
         .args(["--config", config.to_str().unwrap(), "run"])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     let mut last_check = Instant::now() - Duration::from_secs(1);
@@ -180,7 +181,37 @@ poll_secs = 3600
     let _ = child.kill();
     let _ = child.wait();
     r.rt.block_on(r.sim.shutdown());
+    phases(&r.dir.path().join("lapord.log"));
     (took, r.line_secs)
+}
+
+/// Where lapord's time went: the driver's milestones, from its log.
+fn phases(log: &Path) {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut first: Option<jiff::Timestamp> = None;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let (Some(ts), Some(msg)) = (v["timestamp"].as_str(), v["message"].as_str()) else {
+            continue;
+        };
+        let Ok(t) = ts.parse::<jiff::Timestamp>() else {
+            continue;
+        };
+        let t0 = *first.get_or_insert(t);
+        if ["Port opened.", "Modem ready.", "Stored messages listed."].contains(&msg) {
+            let ms = (t - t0).total(jiff::Unit::Millisecond).unwrap_or(0.0);
+            out.push(format!("{} {ms:.0} ms", msg.trim_end_matches('.')));
+        }
+    }
+    if !out.is_empty() {
+        println!(
+            "         lapord milestones from its first log line: {}",
+            out.join(", ")
+        );
+    }
 }
 
 fn gammu_config(dev: &Path, dir: &Path, baud: u32) -> (PathBuf, String) {

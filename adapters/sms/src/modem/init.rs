@@ -70,7 +70,9 @@ impl<'a, P: Port> Session<'a, P> {
     /// Leaves a stuck prompt, flushes garbage and waits for an `OK` to `AT`.
     async fn sync(&mut self) -> Result<(), Fault> {
         let t = self.cfg.command_timeout;
-        let quiet = (t / 4).min(Duration::from_millis(150));
+        // Long enough to hear the end of any garbage at any baud rate (a byte
+        // takes 1 ms at 9600); short, because every start waits for it.
+        let quiet = (t / 4).min(Duration::from_millis(50));
         self.link.write_raw(&[ESC, b'\r'], t).await?;
         self.link.drain(quiet, t).await?;
         let per_try = t.min(Duration::from_secs(3));
