@@ -123,6 +123,11 @@ pub async fn run(
     let directory = Arc::new(catalog.directory.clone());
     let calendar = crate::calendar::Calendar::load(&settings.calendar.holidays)
         .map_err(|p| ConfigError(format!("calendar.holidays: {}", p.join("; "))))?;
+    let rules = crate::lifecycle::DeadlineRules {
+        calendar,
+        directory: directory.clone(),
+        cfg: settings.lifecycle.clone(),
+    };
     let clock = crate::clock::Clock::from_setting(&settings.testing.clock_file);
     if clock.is_test() {
         tracing::warn!(file = %settings.testing.clock_file, "TEST CLOCK: deadlines run on the time in testing.clock_file, not on real time. Never in production.");
@@ -141,11 +146,7 @@ pub async fn run(
             max_attachment_bytes: settings.store.max_attachment_bytes,
             batch_max: settings.intake.batch_max,
             queue_capacity: settings.intake.queue_capacity,
-            deadlines: Some(crate::lifecycle::DeadlineRules {
-                calendar: calendar.clone(),
-                directory: directory.clone(),
-                cfg: settings.lifecycle.clone(),
-            }),
+            deadlines: Some(rules.clone()),
         },
     )
     .await?;
@@ -164,10 +165,8 @@ pub async fn run(
         store: store.clone(),
         keys: keys.clone(),
         minter: intake.minter().clone(),
-        directory: directory.clone(),
-        calendar,
+        rules,
         clock,
-        cfg: settings.lifecycle.clone(),
         metrics: metrics.clone(),
         callback_sources: settings
             .channels

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::calendar::{Calendar, Zone};
+use crate::calendar::{Calendar, CalendarError, Zone};
 use crate::clock::Clock;
 use crate::identity;
 use crate::metrics::Metrics;
@@ -65,10 +65,9 @@ pub struct Lifecycle {
     pub store: Arc<dyn Store>,
     pub keys: Arc<KeyringHandle>,
     pub minter: Minter,
-    pub directory: Arc<Directory>,
-    pub calendar: Calendar,
+    /// The directory, the calendar and the deadlines in working days.
+    pub rules: DeadlineRules,
     pub clock: Clock,
-    pub cfg: settings::Lifecycle,
     pub metrics: Arc<Metrics>,
     /// Webhook sources with a callback URL: their reports' notifications go
     /// back to them.
@@ -102,35 +101,17 @@ impl Lifecycle {
         self.clock.now_ms()
     }
 
-    /// The time zone deadlines of `agency` are counted in.
-    pub fn zone(&self, agency: Option<&str>) -> Zone {
-        agency
-            .and_then(|a| self.directory.get(a))
-            .and_then(|a| a.timezone.parse().ok())
-            .unwrap_or_default()
-    }
-
     pub fn deadline(&self, from: i64, days: u32, agency: Option<&str>) -> ActionResult<i64> {
-        self.calendar
-            .add_working_days(from, days, self.zone(agency))
-            .map_err(|e| {
-                tracing::error!(error = %e, "Cannot compute a deadline: add the holiday calendar of that year ([calendar] holidays).");
-                ActionError::Invalid(format!("cannot compute the deadline: {e}"))
-            })
+        self.rules
+            .deadline(from, days, agency)
+            .map_err(|e| ActionError::Invalid(format!("cannot compute the deadline: {e}")))
     }
 
     fn working_days(&self, from: i64, to: i64, agency: Option<&str>) -> Option<u32> {
-        self.calendar
-            .working_days_between(from, to, self.zone(agency))
+        self.rules
+            .calendar
+            .working_days_between(from, to, self.rules.zone(agency))
             .ok()
-    }
-
-    pub fn followup_days(&self, weight: &str) -> u32 {
-        match weight.parse::<Weight>() {
-            Ok(Weight::Ringan) => self.cfg.followup_days_ringan,
-            Ok(Weight::Berat) => self.cfg.followup_days_berat,
-            _ => self.cfg.followup_days_sedang,
-        }
     }
 
     pub async fn find(&self, id: TrackingId) -> ActionResult<ReportRecord> {
@@ -242,7 +223,7 @@ impl Lifecycle {
             return Err(ActionError::Invalid("name at least one agency".into()));
         }
         for a in &f.agencies {
-            if self.directory.get(a).is_none() {
+            if self.rules.directory.get(a).is_none() {
                 return Err(ActionError::Invalid(format!("unknown agency {a:?}")));
             }
         }
@@ -263,7 +244,7 @@ impl Lifecycle {
             None => r.weight.clone(),
         };
         let now = self.now();
-        let days = self.followup_days(&weight);
+        let days = self.rules.followup_days(&weight);
         let mut assignments = Vec::new();
         let mut due = serde_json::Map::new();
         for a in &f.agencies {
@@ -277,6 +258,7 @@ impl Lifecycle {
         }
         let primary = f.agencies[0].clone();
         let name = self
+            .rules
             .directory
             .get(&primary)
             .map_or(primary.clone(), |a| a.name.clone());
@@ -327,8 +309,8 @@ impl Lifecycle {
             return Err(ActionError::Invalid("ask a question".into()));
         }
         let now = self.now();
-        let archive = self.deadline(now, self.cfg.archive_days, None)?;
-        let max = self.cfg.response_max_segments;
+        let archive = self.deadline(now, self.rules.cfg.archive_days, None)?;
+        let max = self.rules.cfg.response_max_segments;
         let outbox = self
             .notify(&r, "info_request", &now.to_string(), |tid| {
                 replies::info_request_sms(&tid.to_string(), question, max)
@@ -592,12 +574,13 @@ impl Lifecycle {
         let now = self.now();
         let first = a.first_response_at.is_none();
         let wd = self.working_days(a.forwarded_at, now, Some(&agency));
-        let autoclose = self.deadline(now, self.cfg.autoclose_days, Some(&agency))?;
+        let autoclose = self.deadline(now, self.rules.cfg.autoclose_days, Some(&agency))?;
         let name = self
+            .rules
             .directory
             .get(&agency)
             .map_or(agency.clone(), |a| a.name.clone());
-        let max = self.cfg.response_max_segments;
+        let max = self.rules.cfg.response_max_segments;
         let outbox = self
             .notify(&r, "response", &now.to_string(), |tid| {
                 replies::agency_response_sms(&name, &tid.to_string(), text, max)
@@ -640,7 +623,7 @@ impl Lifecycle {
     ) -> ActionResult<()> {
         let r = self.for_officer(officer, id).await?;
         let from = officer.agency.clone().unwrap_or_default();
-        if self.directory.get(to).is_none() {
+        if self.rules.directory.get(to).is_none() {
             return Err(ActionError::Invalid(format!("unknown agency {to:?}")));
         }
         if to == from {
@@ -663,7 +646,7 @@ impl Lifecycle {
             ));
         }
         let now = self.now();
-        let due = self.deadline(now, self.followup_days(&r.weight), Some(to))?;
+        let due = self.deadline(now, self.rules.followup_days(&r.weight), Some(to))?;
         self.apply(
             Change {
                 report_id: r.id,
@@ -730,7 +713,7 @@ impl Lifecycle {
                     .info_requested_at
                     .and_then(|at| self.working_days(r.received_at, at, None))
                     .unwrap_or(0);
-                let left = self.cfg.verify_days.saturating_sub(used).max(1);
+                let left = self.rules.cfg.verify_days.saturating_sub(used).max(1);
                 change.update = ReportUpdate {
                     state: Some(State::Diterima.as_str().into()),
                     verify_due_at: Some(Some(self.deadline(now, left, None)?)),
@@ -859,8 +842,9 @@ impl Lifecycle {
             }
         }
         for a in self.store.due_escalations(now, 500).await? {
-            let step = self.cfg.escalation_step_days;
+            let step = self.rules.cfg.escalation_step_days;
             let parent = self
+                .rules
                 .directory
                 .get(&a.agency)
                 .map(|x| x.parent.clone())
@@ -873,9 +857,7 @@ impl Lifecycle {
                 _ => (3, "admins".to_string(), vec![]),
             };
             let next_at = if to_level < 3 {
-                self.calendar
-                    .add_working_days(now, step, self.zone(Some(&a.agency)))
-                    .ok()
+                self.rules.deadline(now, step, Some(&a.agency)).ok()
             } else {
                 None
             };
@@ -930,8 +912,9 @@ impl Lifecycle {
     }
 }
 
-/// The deadlines the intake sets on a new report: verification, or the
-/// follow-up of the agency routing forwarded it to.
+/// Deadlines in working days: the calendar, the agencies' time zones from the
+/// directory, and the configured numbers of days. The intake sets a new
+/// report's deadlines with it, the lifecycle every later one.
 #[derive(Clone)]
 pub struct DeadlineRules {
     pub calendar: Calendar,
@@ -948,36 +931,44 @@ impl std::fmt::Debug for DeadlineRules {
 }
 
 impl DeadlineRules {
-    fn zone(&self, agency: Option<&str>) -> Zone {
+    /// The time zone deadlines of `agency` are counted in (WIB without one).
+    pub fn zone(&self, agency: Option<&str>) -> Zone {
         agency
             .and_then(|a| self.directory.get(a))
             .and_then(|a| a.timezone.parse().ok())
             .unwrap_or_default()
     }
 
-    fn add(&self, from: i64, days: u32, agency: Option<&str>) -> Option<i64> {
-        match self
-            .calendar
+    /// `days` working days after `from` in `agency`'s zone; an error (logged)
+    /// when the calendar does not cover the years it runs into.
+    pub fn deadline(
+        &self,
+        from: i64,
+        days: u32,
+        agency: Option<&str>,
+    ) -> Result<i64, CalendarError> {
+        self.calendar
             .add_working_days(from, days, self.zone(agency))
-        {
-            Ok(t) => Some(t),
-            Err(e) => {
+            .inspect_err(|e| {
                 tracing::error!(error = %e, "Cannot compute a deadline: add the holiday calendar of that year ([calendar] holidays).");
-                None
-            }
+            })
+    }
+
+    /// Working days an agency has to follow up a report of this weight.
+    pub fn followup_days(&self, weight: &str) -> u32 {
+        match weight.parse::<Weight>() {
+            Ok(Weight::Ringan) => self.cfg.followup_days_ringan,
+            Ok(Weight::Berat) => self.cfg.followup_days_berat,
+            _ => self.cfg.followup_days_sedang,
         }
     }
 
     pub fn verify_due(&self, received_at: i64) -> Option<i64> {
-        self.add(received_at, self.cfg.verify_days, None)
+        self.deadline(received_at, self.cfg.verify_days, None).ok()
     }
 
     pub fn followup_due(&self, forwarded_at: i64, agency: &str, weight: &str) -> Option<i64> {
-        let days = match weight.parse::<Weight>() {
-            Ok(Weight::Ringan) => self.cfg.followup_days_ringan,
-            Ok(Weight::Berat) => self.cfg.followup_days_berat,
-            _ => self.cfg.followup_days_sedang,
-        };
-        self.add(forwarded_at, days, Some(agency))
+        self.deadline(forwarded_at, self.followup_days(weight), Some(agency))
+            .ok()
     }
 }

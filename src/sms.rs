@@ -38,9 +38,8 @@ use crate::outbox;
 use crate::privacy::cipher::{self, blind_index};
 use crate::privacy::{mask, KeyringHandle};
 use crate::replies;
-use crate::routing::directory::Directory;
 use crate::store::{NewEvent, NewSmsPart, ReportRecord, SmsPartRecord, Store, StoreError};
-use crate::tracking::{Minter, TrackingId};
+use crate::tracking::TrackingId;
 
 /// Table name in the associated data of sealed SMS parts.
 const PARTS: &str = "sms_parts";
@@ -64,8 +63,6 @@ pub struct SmsService {
     keys: Arc<KeyringHandle>,
     intake: IntakeHandle,
     lifecycle: Arc<Lifecycle>,
-    minter: Minter,
-    directory: Arc<Directory>,
     metrics: Arc<Metrics>,
     cfg: SmsCoreConfig,
     lookups: DefaultKeyedRateLimiter<Vec<u8>>,
@@ -108,8 +105,6 @@ impl SmsService {
             store,
             keys,
             intake,
-            minter: lifecycle.minter.clone(),
-            directory: lifecycle.directory.clone(),
             lifecycle,
             metrics,
             cfg,
@@ -453,7 +448,7 @@ impl SmsService {
         sender: &str,
         id: TrackingId,
     ) -> Result<Option<ReportRecord>, StoreError> {
-        let Some(r) = crate::lookup::report(&*self.store, &self.minter, id).await? else {
+        let Some(r) = crate::lookup::report(&*self.store, &self.lifecycle.minter, id).await? else {
             return Ok(None);
         };
         let mine = blind_index(&self.keys.get(), &address_domain("phone"), sender);
@@ -470,7 +465,7 @@ impl SmsService {
             tracing::info!(from = %mask::phone(&m.sender), "Too many CEK from one number; not answering.");
             return Ok(());
         }
-        let report = crate::lookup::report(&*self.store, &self.minter, id).await?;
+        let report = crate::lookup::report(&*self.store, &self.lifecycle.minter, id).await?;
         // A confidential report is shown only to its own reporter; to anyone
         // else it is exactly an unknown ID, misses included.
         let visible = match report {
@@ -493,7 +488,9 @@ impl SmsService {
         };
         let state: State = r.state.parse().map_err(StoreError::Corrupt)?;
         let agency = r.agency.as_deref().map(|code| {
-            self.directory
+            self.lifecycle
+                .rules
+                .directory
                 .get(code)
                 .map_or(code.to_string(), |a| a.name.clone())
         });

@@ -80,9 +80,8 @@ async fn status(
                 let now = state.lifecycle.now();
                 match state.store.assignments(r.id).await {
                     Ok(list) => {
-                        v["overdue"] = serde_json::Value::Bool(list.iter().any(|a| {
-                            a.ended_at.is_none() && a.first_response_at.is_none() && a.due_at < now
-                        }))
+                        v["overdue"] =
+                            serde_json::Value::Bool(list.iter().any(|a| a.is_overdue(now)))
                     }
                     Err(e) => return store_error(e),
                 }

@@ -74,6 +74,16 @@ async fn account(state: &AppState, headers: &HeaderMap, role: &str) -> Result<Ac
 
 type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
 
+/// Who acts on which report, or the answer refusing the request.
+async fn who_and_id(
+    state: &AppState,
+    headers: &HeaderMap,
+    role: &str,
+    raw: &str,
+) -> Result<(Account, TrackingId), Response> {
+    Ok((account(state, headers, role).await?, parse_id(raw)?))
+}
+
 /// Who acts, on which report, with what: or the answer refusing the request.
 async fn action_input<T>(
     state: &AppState,
@@ -82,8 +92,7 @@ async fn action_input<T>(
     raw: &str,
     body: Body<T>,
 ) -> Result<(Account, TrackingId, T), Response> {
-    let who = account(state, headers, role).await?;
-    let id = parse_id(raw)?;
+    let (who, id) = who_and_id(state, headers, role, raw).await?;
     let Json(b) =
         body.map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_body", e.body_text()))?;
     Ok((who, id, b))
@@ -131,9 +140,7 @@ async fn summary(state: &AppState, r: &ReportRecord) -> Result<Value, Response> 
     let assignments = state.store.assignments(r.id).await.map_err(store_error)?;
     let now = state.lifecycle.now();
     let st: ReportState = r.state.parse().unwrap_or(ReportState::Diterima);
-    let overdue = assignments
-        .iter()
-        .any(|a| a.ended_at.is_none() && a.first_response_at.is_none() && a.due_at < now);
+    let overdue = assignments.iter().any(|a| a.is_overdue(now));
     Ok(json!({
         "tracking_id": r.tracking_id,
         "state": st.as_str(),
@@ -227,12 +234,8 @@ async fn admin_show(
     Path(raw): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Response {
-    let admin = match account(&state, &headers, "admin").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let id = match parse_id(&raw) {
-        Ok(id) => id,
+    let (admin, id) = match who_and_id(&state, &headers, "admin", &raw).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let r = match state.lifecycle.find(id).await {
@@ -348,12 +351,8 @@ async fn archive(
     headers: HeaderMap,
     Path(raw): Path<String>,
 ) -> Response {
-    let admin = match account(&state, &headers, "admin").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    match parse_id(&raw) {
-        Ok(id) => action_response(state.lifecycle.archive(&admin, id).await),
+    match who_and_id(&state, &headers, "admin", &raw).await {
+        Ok((admin, id)) => action_response(state.lifecycle.archive(&admin, id).await),
         Err(r) => r,
     }
 }
@@ -387,12 +386,8 @@ async fn close(
     Path(raw): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    let admin = match account(&state, &headers, "admin").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let id = match parse_id(&raw) {
-        Ok(id) => id,
+    let (admin, id) = match who_and_id(&state, &headers, "admin", &raw).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     // The body is optional: none (or `null`) for rule 1, a reason for rule 4.
@@ -447,7 +442,7 @@ async fn officer_list(
             "anonymous": r.anonymous,
             "forwarded_at": rfc3339(a.forwarded_at),
             "due_at": rfc3339(a.due_at),
-            "overdue": a.first_response_at.is_none() && a.ended_at.is_none() && a.due_at < now,
+            "overdue": a.is_overdue(now),
             "escalation_level": a.escalation_level,
             "first_response_at": a.first_response_at.map(rfc3339),
             "open": a.ended_at.is_none(),
@@ -463,12 +458,8 @@ async fn officer_show(
     headers: HeaderMap,
     Path(raw): Path<String>,
 ) -> Response {
-    let officer = match account(&state, &headers, "officer").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let id = match parse_id(&raw) {
-        Ok(id) => id,
+    let (officer, id) = match who_and_id(&state, &headers, "officer", &raw).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let r = match state.lifecycle.for_officer(&officer, id).await {

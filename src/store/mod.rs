@@ -242,6 +242,13 @@ pub struct AssignmentRecord {
     pub ended_at: Option<i64>,
 }
 
+impl AssignmentRecord {
+    /// Still with the agency, unanswered, and past its follow-up deadline.
+    pub fn is_overdue(&self, now: i64) -> bool {
+        self.ended_at.is_none() && self.first_response_at.is_none() && self.due_at < now
+    }
+}
+
 /// One tier of escalation of an overdue assignment, fired once.
 #[derive(Debug, Clone)]
 pub struct Escalation {
