@@ -80,6 +80,9 @@ pub async fn identity_keys(
     if crate::privacy::keys::too_open(&path) {
         tracing::warn!(path = %path.display(), "The identity key file is readable by everyone; chmod 600 (or 640 with the service group) it.");
     }
+    if crate::privacy::cipher::UNPROTECTED {
+        tracing::error!("THIS BUILD STORES REPORTER IDENTITIES IN PLAINTEXT (feature bench-unprotected-identity). It exists to benchmark what identity protection costs; never run it on real reports.");
+    }
     let sealed = crate::privacy::upgrade::seal_legacy(store, &keyring).await?;
     if sealed > 0 {
         tracing::warn!(reports = sealed, "Sealed the plaintext identities of reports stored before identity protection, and compacted the store.");

@@ -126,7 +126,7 @@ fn a_ciphertext_moved_to_another_report_does_not_open() {
     let (rt, pool) = sqlite(&d.dir);
     rt.block_on(async {
         sqlx::query(
-            "UPDATE reporters SET name_enc = (SELECT p.name_enc FROM reporters p JOIN reports r \
+            "UPDATE reporters SET identity_enc = (SELECT p.identity_enc FROM reporters p JOIN reports r \
              ON r.id = p.report_id WHERE r.tracking_id = $1) \
              WHERE report_id = (SELECT id FROM reports WHERE tracking_id = $2)",
         )

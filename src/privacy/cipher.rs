@@ -23,6 +23,8 @@ pub enum Field {
     Name,
     Contacts,
     Raw,
+    /// All of a reporter's fields as one value (`identity::seal`).
+    Identity,
 }
 
 impl Field {
@@ -33,6 +35,7 @@ impl Field {
             Field::Name => "name",
             Field::Contacts => "contacts",
             Field::Raw => "raw",
+            Field::Identity => "identity",
         }
     }
 }
@@ -89,6 +92,21 @@ pub fn open_row(
     })
 }
 
+/// Set when this binary was built with `bench-unprotected-identity`: it
+/// stores identities in plaintext, to measure what sealing costs.
+pub const UNPROTECTED: bool = cfg!(feature = "bench-unprotected-identity");
+
+/// The benchmark's baseline: what a system without identity protection stores
+/// (the plain value behind a version byte of 0).
+#[cfg(feature = "bench-unprotected-identity")]
+fn seal_with(_keys: &Keyring, _aad: &[u8], plain: &[u8]) -> Sealed {
+    let mut out = Vec::with_capacity(1 + plain.len());
+    out.push(0);
+    out.extend_from_slice(plain);
+    out
+}
+
+#[cfg(not(feature = "bench-unprotected-identity"))]
 fn seal_with(keys: &Keyring, aad: &[u8], plain: &[u8]) -> Sealed {
     let (id, key) = keys.active();
     let cipher = XChaCha20Poly1305::new(key.into());
@@ -134,6 +152,10 @@ pub fn open(
 }
 
 fn open_with(keys: &Keyring, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CipherError> {
+    #[cfg(feature = "bench-unprotected-identity")]
+    if sealed.first() == Some(&0) {
+        return Ok(sealed[1..].to_vec());
+    }
     let id = key_id(sealed)?;
     let key = keys.get(id).ok_or(CipherError::UnknownKey(id))?;
     let cipher = XChaCha20Poly1305::new(key.into());
@@ -162,8 +184,15 @@ pub fn open_string(
         .map_err(|_| CipherError::Malformed("not UTF-8"))
 }
 
+/// The benchmark's baseline: the plain value as its own index.
+#[cfg(feature = "bench-unprotected-identity")]
+pub fn blind_index(_keys: &Keyring, domain: &str, value: &str) -> Vec<u8> {
+    format!("{domain}\0{value}").into_bytes()
+}
+
 /// The blind index of a value in a domain ("addr:phone", "msg:sms", …): a keyed
 /// HMAC, so equal values match without the value being stored.
+#[cfg(not(feature = "bench-unprotected-identity"))]
 pub fn blind_index(keys: &Keyring, domain: &str, value: &str) -> Vec<u8> {
     let mut mac = keys.index_mac();
     mac.update(domain.as_bytes());

@@ -7,6 +7,7 @@
 //! concurrent submissions share one commit (group commit). Database errors are
 //! mapped to [`StoreError`] and never reach an HTTP client as such.
 
+mod keydir;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -281,17 +282,15 @@ pub enum SealedTable {
     SmsQuarantine,
 }
 
-/// A reporter as stored: every identifying field sealed (see `privacy`), the
-/// address also as a blind index.
+/// A reporter as stored: every identifying field (address, name, contacts, raw
+/// payload) sealed together as one value (see `identity::seal`), the address
+/// also as a blind index.
 #[derive(Debug, Clone, Default)]
 pub struct NewReporter {
     /// phone, email, twitter, partner, or none.
     pub address_kind: String,
-    pub address_enc: Option<Vec<u8>>,
     pub address_index: Option<Vec<u8>>,
-    pub name_enc: Option<Vec<u8>>,
-    pub contacts_enc: Option<Vec<u8>>,
-    pub raw_enc: Option<Vec<u8>>,
+    pub identity_enc: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]
@@ -354,6 +353,10 @@ pub struct ReportRecord {
 #[derive(Debug, Clone, Default)]
 pub struct ReporterRecord {
     pub address_kind: String,
+    /// All fields sealed as one value (written since schema 0006).
+    pub identity_enc: Option<Vec<u8>>,
+    /// Fields sealed one by one (written before schema 0006; a key rotation
+    /// rewrites them as `identity_enc`).
     pub address_enc: Option<Vec<u8>>,
     pub name_enc: Option<Vec<u8>>,
     pub contacts_enc: Option<Vec<u8>>,

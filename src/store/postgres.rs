@@ -2,13 +2,15 @@
 //! one database; queue leases use `FOR UPDATE SKIP LOCKED` so they never hand the
 //! same item to two agency consumers at once.
 
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-use super::sql::impl_sql_store;
-use super::Result;
+use super::sql::{first_of_each, impl_sql_store, repeat_outcome};
+use super::{IntakeOutcome, NewReport, Result, StoreError};
 
 pub struct PgStore {
     pool: PgPool,
@@ -32,6 +34,64 @@ impl PgStore {
 
     fn migrator(&self) -> &'static sqlx::migrate::Migrator {
         &MIGRATOR
+    }
+
+    /// Commits an intake batch. Several daemons may share the database, so
+    /// the unique index on (channel, dedupe_key) decides who claims a key:
+    /// claimed first, in the same transaction as the reports.
+    async fn commit_intake_here(&self, batch: &[&NewReport]) -> Result<Vec<IntakeOutcome>> {
+        let (candidates, first) = first_of_each(batch);
+        let mut tx = self.pool.begin().await?;
+        let mut claimed: HashSet<i64> = HashSet::new();
+        for chunk in candidates.chunks(500) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+                "INSERT INTO message_keys (channel, dedupe_key, fingerprint, report_id) ",
+            );
+            q.push_values(chunk, |mut b, &i| {
+                let r = batch[i];
+                b.push_bind(&r.channel)
+                    .push_bind(&r.dedupe_key)
+                    .push_bind(&r.fingerprint)
+                    .push_bind(r.id);
+            });
+            q.push(" ON CONFLICT (channel, dedupe_key) DO NOTHING RETURNING report_id");
+            let ids: Vec<i64> = q.build_query_scalar().fetch_all(&mut *tx).await?;
+            claimed.extend(ids);
+        }
+        let new: Vec<&NewReport> = candidates
+            .iter()
+            .map(|&i| batch[i])
+            .filter(|r| claimed.contains(&r.id))
+            .collect();
+        insert_reports(&mut tx, &new).await?;
+        // Everything not newly claimed: what the key already holds.
+        let mut holders: HashMap<usize, (String, Option<Vec<u8>>)> = HashMap::new();
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for (i, r) in batch.iter().enumerate() {
+            let f = first[&(r.channel.as_str(), r.dedupe_key.as_slice())];
+            if f == i && claimed.contains(&r.id) {
+                outcomes.push(IntakeOutcome::Created);
+                continue;
+            }
+            if let Entry::Vacant(slot) = holders.entry(f) {
+                let row: Option<(String, Option<Vec<u8>>)> = sqlx::query_as(
+                    "SELECT r.tracking_id, k.fingerprint FROM message_keys k \
+                     JOIN reports r ON r.id = k.report_id \
+                     WHERE k.channel = $1 AND k.dedupe_key = $2",
+                )
+                .bind(&r.channel)
+                .bind(&r.dedupe_key)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let row = row.ok_or_else(|| {
+                    StoreError::Corrupt("a message key without its report".into())
+                })?;
+                slot.insert(row);
+            }
+            outcomes.push(repeat_outcome(r, &holders[&f]));
+        }
+        tx.commit().await?;
+        Ok(outcomes)
     }
 }
 

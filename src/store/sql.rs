@@ -4,12 +4,49 @@
 //! expands to one `impl Store` per backend, so each is an ordinary, separately
 //! compiled implementation of the trait.
 
+use std::collections::HashMap;
+
+use super::{IntakeOutcome, NewReport};
+
 /// Reports by the blind index of their sender's address. The `address_kind`
 /// condition lets both databases use the partial index
 /// `reporters_address_index`.
 pub(crate) const ADDRESS_LOOKUP: &str = "SELECT r.tracking_id, r.state FROM reporters p \
      JOIN reports r ON r.id = p.report_id \
      WHERE p.address_index = $1 AND p.address_kind <> 'partner' ORDER BY r.received_at";
+
+/// (channel, deduplication key) → index in the batch of its first report.
+pub(crate) type FirstOf<'a> = HashMap<(&'a str, &'a [u8]), usize>;
+
+/// The first report of each (channel, deduplication key) in a batch, by index:
+/// the candidates. Later ones repeat or conflict with their first.
+pub(crate) fn first_of_each<'a>(batch: &[&'a NewReport]) -> (Vec<usize>, FirstOf<'a>) {
+    let mut first = HashMap::new();
+    let mut candidates = Vec::new();
+    for (i, r) in batch.iter().enumerate() {
+        first
+            .entry((r.channel.as_str(), r.dedupe_key.as_slice()))
+            .or_insert_with(|| {
+                candidates.push(i);
+                i
+            });
+    }
+    (candidates, first)
+}
+
+/// The outcome of a report whose key is already held (by a report committed
+/// earlier, or earlier in the same batch) with `holder` = (tracking id,
+/// fingerprint).
+pub(crate) fn repeat_outcome(r: &NewReport, holder: &(String, Option<Vec<u8>>)) -> IntakeOutcome {
+    let (tracking_id, fingerprint) = holder;
+    if fingerprint.is_some() && *fingerprint != r.fingerprint {
+        IntakeOutcome::Conflict
+    } else {
+        IntakeOutcome::Duplicate {
+            tracking_id: tracking_id.clone(),
+        }
+    }
+}
 
 macro_rules! impl_sql_store {
     ($Store:ident, $DB:ty, $backend:literal, $skip_locked:literal, $compact:expr) => {
@@ -61,79 +98,9 @@ macro_rules! impl_sql_store {
                 &self,
                 batch: &[&$crate::store::NewReport],
             ) -> $crate::store::Result<Vec<$crate::store::IntakeOutcome>> {
-                use $crate::store::IntakeOutcome;
-                use std::collections::HashMap;
-                let mut outcomes: Vec<Option<IntakeOutcome>> = vec![None; batch.len()];
-                // The first of each (channel, key) in the batch is the candidate;
-                // later ones repeat or conflict with it.
-                let mut first: HashMap<(&str, &[u8]), usize> = HashMap::new();
-                let mut candidates = Vec::new();
-                for (i, r) in batch.iter().enumerate() {
-                    match first.get(&(r.channel.as_str(), r.dedupe_key.as_slice())) {
-                        None => {
-                            first.insert((r.channel.as_str(), r.dedupe_key.as_slice()), i);
-                            candidates.push(i);
-                        }
-                        Some(_) => {}
-                    }
-                }
-                let mut tx = self.pool.begin().await?;
-                // Claim the keys first: a write, so SQLite takes its write lock
-                // at once, and PostgreSQL sees racing daemons' keys.
-                let mut claimed: std::collections::HashSet<i64> = std::collections::HashSet::new();
-                for chunk in candidates.chunks(500) {
-                    let mut q = sqlx::QueryBuilder::<$DB>::new(
-                        "INSERT INTO message_keys (channel, dedupe_key, fingerprint, report_id) ",
-                    );
-                    q.push_values(chunk, |mut b, &i| {
-                        let r = batch[i];
-                        b.push_bind(&r.channel)
-                            .push_bind(&r.dedupe_key)
-                            .push_bind(&r.fingerprint)
-                            .push_bind(r.id);
-                    });
-                    q.push(" ON CONFLICT (channel, dedupe_key) DO NOTHING RETURNING report_id");
-                    let ids: Vec<i64> = q.build_query_scalar().fetch_all(&mut *tx).await?;
-                    claimed.extend(ids);
-                }
-                let new: Vec<&$crate::store::NewReport> = candidates
-                    .iter()
-                    .map(|&i| batch[i])
-                    .filter(|r| claimed.contains(&r.id))
-                    .collect();
-                insert_reports(&mut tx, &new).await?;
-                // Everything not newly claimed: look up what the key already holds.
-                let mut existing: HashMap<(String, Vec<u8>), (String, Option<Vec<u8>>)> = HashMap::new();
-                for (i, r) in batch.iter().enumerate() {
-                    if claimed.contains(&r.id) && first[&(r.channel.as_str(), r.dedupe_key.as_slice())] == i {
-                        outcomes[i] = Some(IntakeOutcome::Created);
-                        continue;
-                    }
-                    let k = (r.channel.clone(), r.dedupe_key.clone());
-                    if !existing.contains_key(&k) {
-                        let row: Option<(String, Option<Vec<u8>>)> = sqlx::query_as(
-                            "SELECT r.tracking_id, k.fingerprint FROM message_keys k \
-                             JOIN reports r ON r.id = k.report_id \
-                             WHERE k.channel = $1 AND k.dedupe_key = $2",
-                        )
-                        .bind(&r.channel)
-                        .bind(&r.dedupe_key)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        let row = row.ok_or_else(|| {
-                            $crate::store::StoreError::Corrupt("a message key without its report".into())
-                        })?;
-                        existing.insert(k.clone(), row);
-                    }
-                    let (tracking_id, fingerprint) = &existing[&k];
-                    outcomes[i] = Some(if fingerprint.is_some() && *fingerprint != r.fingerprint {
-                        IntakeOutcome::Conflict
-                    } else {
-                        IntakeOutcome::Duplicate { tracking_id: tracking_id.clone() }
-                    });
-                }
-                tx.commit().await?;
-                Ok(outcomes.into_iter().map(|o| o.expect("every report has an outcome")).collect())
+                // Each backend keeps its own deduplication (SQLite: an
+                // in-memory key directory; PostgreSQL: a unique index).
+                self.commit_intake_here(batch).await
             }
 
             async fn report_by_id(&self, id: i64) -> $crate::store::Result<Option<$crate::store::ReportRecord>> {
@@ -146,7 +113,7 @@ macro_rules! impl_sql_store {
 
             async fn reporter(&self, report_id: i64) -> $crate::store::Result<Option<$crate::store::ReporterRecord>> {
                 let row: Option<ReporterRow> = sqlx::query_as(
-                    "SELECT address_kind, address_enc, name_enc, contacts_enc, raw_enc FROM reporters WHERE report_id = $1",
+                    "SELECT address_kind, identity_enc, address_enc, name_enc, contacts_enc, raw_enc FROM reporters WHERE report_id = $1",
                 )
                 .bind(report_id)
                 .fetch_optional(&self.pool)
@@ -341,10 +308,10 @@ macro_rules! impl_sql_store {
                 current: i64,
                 limit: i64,
             ) -> $crate::store::Result<Vec<$crate::store::SealedIdentity>> {
-                let rows: Vec<(i64, i64, Option<Vec<u8>>, Option<String>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>)> =
+                let rows: Vec<(i64, i64, Option<Vec<u8>>, Option<String>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>)> =
                     sqlx::query_as(
-                        "SELECT r.id, r.identity_key_id, r.message_id_enc, p.address_kind, p.address_enc, p.name_enc, \
-                         p.contacts_enc, p.raw_enc FROM reports r LEFT JOIN reporters p ON p.report_id = r.id \
+                        "SELECT r.id, r.identity_key_id, r.message_id_enc, p.address_kind, p.identity_enc, p.address_enc, \
+                         p.name_enc, p.contacts_enc, p.raw_enc FROM reports r LEFT JOIN reporters p ON p.report_id = r.id \
                          WHERE r.identity_key_id IS NOT NULL AND r.identity_key_id <> $1 ORDER BY r.id LIMIT $2",
                     )
                     .bind(current)
@@ -353,17 +320,13 @@ macro_rules! impl_sql_store {
                     .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(report_id, key_id, message_id_enc, kind, address_enc, name_enc, contacts_enc, raw_enc)| {
+                    .map(|(report_id, key_id, message_id_enc, kind, identity_enc, address_enc, name_enc, contacts_enc, raw_enc)| {
                         $crate::store::SealedIdentity {
                             report_id,
                             key_id,
                             message_id_enc,
-                            reporter: kind.map(|address_kind| $crate::store::ReporterRecord {
-                                address_kind,
-                                address_enc,
-                                name_enc,
-                                contacts_enc,
-                                raw_enc,
+                            reporter: kind.map(|address_kind| {
+                                reporter_record((address_kind, identity_enc, address_enc, name_enc, contacts_enc, raw_enc))
                             }),
                         }
                     })
@@ -388,14 +351,11 @@ macro_rules! impl_sql_store {
                 if let Some(p) = &w.reporter {
                     sqlx::query(
                         "UPDATE reporters SET address = NULL, name = NULL, contacts = NULL, raw = NULL, \
-                         address_enc = $1, address_index = $2, name_enc = $3, contacts_enc = $4, raw_enc = $5 \
-                         WHERE report_id = $6",
+                         address_enc = NULL, name_enc = NULL, contacts_enc = NULL, raw_enc = NULL, \
+                         identity_enc = $1, address_index = $2 WHERE report_id = $3",
                     )
-                    .bind(&p.address_enc)
+                    .bind(&p.identity_enc)
                     .bind(&p.address_index)
-                    .bind(&p.name_enc)
-                    .bind(&p.contacts_enc)
-                    .bind(&p.raw_enc)
                     .bind(w.report_id)
                     .execute(&mut *tx)
                     .await?;
@@ -993,13 +953,14 @@ macro_rules! impl_sql_store {
             }
         }
 
-        type ReporterRow = (String, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
+        type ReporterRow = (String, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
 
         fn reporter_record(
-            (address_kind, address_enc, name_enc, contacts_enc, raw_enc): ReporterRow,
+            (address_kind, identity_enc, address_enc, name_enc, contacts_enc, raw_enc): ReporterRow,
         ) -> $crate::store::ReporterRecord {
             $crate::store::ReporterRecord {
                 address_kind,
+                identity_enc,
                 address_enc,
                 name_enc,
                 contacts_enc,
@@ -1120,17 +1081,13 @@ macro_rules! impl_sql_store {
                     .collect();
                 if !reporters.is_empty() {
                     let mut q = sqlx::QueryBuilder::<$DB>::new(
-                        "INSERT INTO reporters (report_id, address_kind, address_enc, address_index, name_enc, \
-                         contacts_enc, raw_enc) ",
+                        "INSERT INTO reporters (report_id, address_kind, address_index, identity_enc) ",
                     );
                     q.push_values(&reporters, |mut b, (id, p)| {
                         b.push_bind(*id)
                             .push_bind(&p.address_kind)
-                            .push_bind(&p.address_enc)
                             .push_bind(&p.address_index)
-                            .push_bind(&p.name_enc)
-                            .push_bind(&p.contacts_enc)
-                            .push_bind(&p.raw_enc);
+                            .push_bind(&p.identity_enc);
                     });
                     q.build().execute(&mut **tx).await?;
                 }

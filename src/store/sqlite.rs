@@ -5,17 +5,24 @@
 //! nothing (after sealing a plaintext store, after a key rotation) `compact`
 //! rewrites the whole file with VACUUM and truncates the WAL.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::SqlitePool;
 
-use super::sql::impl_sql_store;
-use super::{Result, StoreError};
+use super::keydir::KeyDir;
+use super::sql::{first_of_each, impl_sql_store, repeat_outcome};
+use super::{IntakeOutcome, NewReport, Result, StoreError};
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The deduplication lookup (see `keydir`); its lock also orders this
+    /// process's intake transactions.
+    keydir: tokio::sync::Mutex<KeyDir>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -41,7 +48,10 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         tokio::spawn(checkpointer(pool.clone()));
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            keydir: Default::default(),
+        })
     }
 
     /// The pool, for tests that inspect connections.
@@ -51,6 +61,110 @@ impl SqliteStore {
 
     fn migrator(&self) -> &'static sqlx::migrate::Migrator {
         &MIGRATOR
+    }
+
+    /// Commits an intake batch, deduplicating through the key directory
+    /// (`keydir`): `message_keys` is appended to in insertion order, and which
+    /// report holds a key is looked up in memory, confirmed against the table.
+    async fn commit_intake_here(&self, batch: &[&NewReport]) -> Result<Vec<IntakeOutcome>> {
+        let mut dir = self.keydir.lock().await;
+        if !dir.loaded {
+            // Everything committed so far, read outside the write lock.
+            let mut conn = self.pool.acquire().await?;
+            catch_up(&mut conn, &mut dir).await?;
+            dir.loaded = true;
+            tracing::debug!(keys = dir.len(), "Loaded the deduplication keys.");
+        }
+        // The write lock first, so that nobody appends keys between the
+        // catch-up (normally nothing: only another process appends) and this
+        // batch's own.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        catch_up(&mut tx, &mut dir).await?;
+        let (candidates, first) = first_of_each(batch);
+        // Keys already held: (tracking id, fingerprint) by batch index.
+        let mut holders: HashMap<usize, (String, Option<Vec<u8>>)> = HashMap::new();
+        for &i in &candidates {
+            let r = batch[i];
+            for report in dir.holders(KeyDir::hash(&r.channel, &r.dedupe_key)) {
+                let row: Option<HeldKey> = sqlx::query_as(
+                    "SELECT k.channel, k.dedupe_key, k.fingerprint, r.tracking_id FROM message_keys k \
+                     JOIN reports r ON r.id = k.report_id WHERE k.report_id = $1",
+                )
+                .bind(report)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let (channel, key, fingerprint, tracking_id) = row.ok_or_else(|| {
+                    StoreError::Corrupt("a message key without its report".into())
+                })?;
+                if channel == r.channel && key == r.dedupe_key {
+                    holders.insert(i, (tracking_id, fingerprint));
+                    break;
+                }
+            }
+        }
+        let new: Vec<&NewReport> = candidates
+            .iter()
+            .filter(|i| !holders.contains_key(i))
+            .map(|&i| batch[i])
+            .collect();
+        let mut filed = Vec::with_capacity(new.len());
+        for chunk in new.chunks(500) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO message_keys (channel, dedupe_key, fingerprint, report_id) ",
+            );
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(&r.channel)
+                    .push_bind(&r.dedupe_key)
+                    .push_bind(&r.fingerprint)
+                    .push_bind(r.id);
+            });
+            q.push(" RETURNING id, report_id");
+            let ids: Vec<(i64, i64)> = q.build_query_as().fetch_all(&mut *tx).await?;
+            filed.extend(ids);
+        }
+        insert_reports(&mut tx, &new).await?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for (i, r) in batch.iter().enumerate() {
+            let f = first[&(r.channel.as_str(), r.dedupe_key.as_slice())];
+            outcomes.push(match holders.get(&f) {
+                Some(holder) => repeat_outcome(r, holder),
+                None if f == i => IntakeOutcome::Created,
+                None => repeat_outcome(
+                    r,
+                    &(batch[f].tracking_id.clone(), batch[f].fingerprint.clone()),
+                ),
+            });
+        }
+        tx.commit().await?;
+        let by_report: HashMap<i64, &NewReport> = new.iter().map(|r| (r.id, *r)).collect();
+        for (id, report) in filed {
+            let r = by_report[&report];
+            dir.add(id, KeyDir::hash(&r.channel, &r.dedupe_key), report);
+        }
+        Ok(outcomes)
+    }
+}
+
+/// A stored message key: channel, key, fingerprint, and its report's tracking ID.
+type HeldKey = (String, Vec<u8>, Option<Vec<u8>>, String);
+
+/// Files the keys appended to `message_keys` since the directory last looked.
+async fn catch_up(conn: &mut SqliteConnection, dir: &mut KeyDir) -> Result<()> {
+    loop {
+        let rows: Vec<(i64, String, Vec<u8>, i64)> = sqlx::query_as(
+            "SELECT id, channel, dedupe_key, report_id FROM message_keys \
+             WHERE id > $1 ORDER BY id LIMIT 10000",
+        )
+        .bind(dir.seen)
+        .fetch_all(&mut *conn)
+        .await?;
+        let done = rows.len() < 10000;
+        for (id, channel, key, report) in rows {
+            dir.add(id, KeyDir::hash(&channel, &key), report);
+        }
+        if done {
+            return Ok(());
+        }
     }
 }
 

@@ -33,11 +33,8 @@ fn report(id: i64, key: &str, fingerprint: u8) -> NewReport {
         routing: "{}".into(),
         reporter: Some(NewReporter {
             address_kind: "phone".into(),
-            address_enc: Some(b"sealed-address".to_vec()),
             address_index: Some(vec![id as u8 % 2; 32]),
-            name_enc: Some(b"sealed-name".to_vec()),
-            contacts_enc: None,
-            raw_enc: Some(vec![1, 2, 3]),
+            identity_enc: b"sealed-identity".to_vec(),
         }),
         attachments: vec![NewAttachment {
             filename: "a.jpg".into(),
@@ -140,6 +137,15 @@ async fn story(store: Arc<dyn Store>, second: Arc<dyn Store>) {
     );
     assert_eq!(outcomes[1], IntakeOutcome::Created);
     assert_eq!(store.count_reports().await.unwrap(), 5);
+    // A key the other handle filed is known here too (SQLite: the key
+    // directory catches up inside the write lock).
+    assert_eq!(
+        store.commit_intake(&[&report(22, "k8", 1)]).await.unwrap(),
+        vec![IntakeOutcome::Duplicate {
+            tracking_id: report(8, "k8", 1).tracking_id
+        }]
+    );
+    assert_eq!(store.count_reports().await.unwrap(), 5);
 
     // Reading back.
     let got = store.report_by_id(2).await.unwrap().unwrap();
@@ -156,8 +162,8 @@ async fn story(store: Arc<dyn Store>, second: Arc<dyn Store>) {
         r3.tracking_id
     );
     let who = store.reporter(2).await.unwrap().unwrap();
-    assert_eq!(who.address_enc.as_deref(), Some(&b"sealed-address"[..]));
-    assert_eq!(who.raw_enc.as_deref(), Some(&[1u8, 2, 3][..]));
+    assert_eq!(who.identity_enc.as_deref(), Some(&b"sealed-identity"[..]));
+    assert_eq!(who.address_enc, None);
     assert_eq!(got.message_id_enc.as_deref(), Some(&b"sealed:k2"[..]));
     assert_eq!(got.identity_key_id, Some(7));
     // Blind-index lookup: reports 2, 8 and the race winner are even (index 0s)…
@@ -254,9 +260,8 @@ async fn story(store: Arc<dyn Store>, second: Arc<dyn Store>) {
         message_id_enc: b"resealed".to_vec(),
         reporter: Some(NewReporter {
             address_kind: "phone".into(),
-            address_enc: Some(b"resealed-address".to_vec()),
             address_index: Some(vec![1; 32]),
-            ..Default::default()
+            identity_enc: b"resealed-identity".to_vec(),
         }),
         dedupe_key: None,
     };
@@ -280,9 +285,9 @@ async fn story(store: Arc<dyn Store>, second: Arc<dyn Store>) {
             .await
             .unwrap()
             .unwrap()
-            .address_enc
+            .identity_enc
             .as_deref(),
-        Some(&b"resealed-address"[..])
+        Some(&b"resealed-identity"[..])
     );
     assert_eq!(store.identities_not_under(8, 100).await.unwrap().len(), 4);
     store.compact().await.unwrap();
