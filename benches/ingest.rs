@@ -6,10 +6,13 @@
 //!
 //!     cargo bench --bench ingest                    # defaults: 64 connections, 10 s each
 //!     cargo bench --bench ingest -- --connections 128 --seconds 20
-//!     cargo bench --bench ingest -- --compare /path/to/other/lapord
+//!     cargo bench --bench ingest -- --compare /path/to/other/lapord [--rounds 8] [--together]
 //!
 //! `--compare` also runs the same ingest against another lapord binary (say, a
-//! build of an earlier commit), twice each, alternating, and prints the ratio.
+//! build of an earlier commit, or the identity-cost baseline that
+//! `scripts/bench-identity-cost.sh` builds) and prints, per round and as the
+//! median, the ratio of throughput, of CPU time per report and of bytes written
+//! per report. Rounds alternate, or with `--together` run both at once.
 //!
 //! Both runs share one machine with the daemon, so read the ratio, not the
 //! absolute numbers.
@@ -186,32 +189,138 @@ fn main() {
         "every acknowledged report must be stored"
     );
     if let Some(other) = compare {
-        println!();
-        println!("comparison with {other} (alternating, fresh store each run):");
-        // The first run above warmed the machine; the ratio uses three
-        // alternating runs of each, each on a fresh store.
-        let rounds = arg("--rounds", 3);
-        let (mut a, mut b) = (Vec::new(), Vec::new());
-        for round in 0..rounds {
-            for (label, binary, into) in [
-                ("other", other.as_str(), &mut b),
-                ("this build", ours, &mut a),
-            ] {
+        compare_with(&rt, ours, &other, connections, secs);
+    }
+}
+
+/// What a daemon process has used so far: CPU seconds (user + system) and
+/// bytes written (`/proc/<pid>/stat` and `/proc/<pid>/io`, Linux).
+fn usage(pid: u32) -> (f64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces), from field 3 on.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    let wchar = io
+        .lines()
+        .find_map(|l| l.strip_prefix("wchar: "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    // USER_HZ is 100 on Linux.
+    (ticks as f64 / 100.0, wchar)
+}
+
+struct Measured {
+    rate: f64,
+    cpu_us_per_report: f64,
+    bytes_per_report: f64,
+}
+
+fn measure(rt: &tokio::runtime::Runtime, d: Daemon, r: &Run) -> Measured {
+    let (cpu, bytes) = usage(d.child.id());
+    let stored = d.stop(rt) as u64;
+    assert_eq!(stored, r.ok, "every acknowledged report must be stored");
+    let n = r.ok.max(1) as f64;
+    Measured {
+        rate: r.rate(),
+        cpu_us_per_report: cpu * 1e6 / n,
+        bytes_per_report: bytes as f64 / n,
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Runs this build against another binary: `--rounds` pairs of alternating
+/// runs (which one goes first alternates too), each on a fresh store; with
+/// `--together`, each round runs both daemons at the same time, half the
+/// connections each, so both see the same machine (disk latency on these
+/// machines varies from second to second, and with it every figure).
+fn compare_with(
+    rt: &tokio::runtime::Runtime,
+    ours: &str,
+    other: &str,
+    connections: usize,
+    secs: Duration,
+) {
+    let rounds = arg("--rounds", 3);
+    let together = std::env::args().any(|a| a == "--together");
+    println!();
+    println!(
+        "comparison with {other} ({}, fresh stores, {rounds} rounds):",
+        if together {
+            "both at once, half the connections each"
+        } else {
+            "alternating"
+        }
+    );
+    println!(
+        "{:<34} {:>12} {:>10} {:>10}",
+        "run", "reports/s", "CPU µs/rep", "bytes/rep"
+    );
+    let show = |label: String, m: &Measured| {
+        println!(
+            "{:<34} {:>12.0} {:>10.1} {:>10.0}",
+            label, m.rate, m.cpu_us_per_report, m.bytes_per_report
+        )
+    };
+    let (mut rate, mut cpu, mut bytes) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        let (a, b) = if together {
+            let (da, db) = (Daemon::start(ours), Daemon::start(other));
+            let (ra, rb) = rt.block_on(async {
+                tokio::join!(
+                    drive(da.addr, connections / 2, secs, true),
+                    drive(db.addr, connections / 2, secs, true)
+                )
+            });
+            (measure(rt, da, &ra), measure(rt, db, &rb))
+        } else {
+            let run = |binary: &str| {
                 let d = Daemon::start(binary);
                 let r = rt.block_on(drive(d.addr, connections, secs, true));
-                print(&format!("{label}, run {}", round + 1), &r);
-                assert_eq!(d.stop(&rt) as u64, r.ok);
-                into.push(r.rate());
+                measure(rt, d, &r)
+            };
+            if round % 2 == 1 {
+                let b = run(other);
+                (run(ours), b)
+            } else {
+                let a = run(ours);
+                (a, run(other))
             }
-        }
-        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-        println!(
-            "this build / other: {:.3} (mean of {} vs {} runs)",
-            mean(&a) / mean(&b),
-            a.len(),
-            b.len()
-        );
+        };
+        show(format!("this build, round {round}"), &a);
+        show(format!("other, round {round}"), &b);
+        rate.push(a.rate / b.rate);
+        cpu.push(a.cpu_us_per_report / b.cpu_us_per_report);
+        bytes.push(a.bytes_per_report / b.bytes_per_report);
     }
+    let list = |v: &[f64]| {
+        v.iter()
+            .map(|x| format!("{x:.3}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    println!();
+    println!("this build / other, per round:");
+    println!("  reports/s   {}", list(&rate));
+    println!("  CPU/report  {}", list(&cpu));
+    println!("  bytes/report {}", list(&bytes));
+    println!(
+        "median: reports/s {:.3}, CPU per report {:.3}, bytes written per report {:.3}",
+        median(rate),
+        median(cpu),
+        median(bytes)
+    );
 }
 
 async fn drive(addr: SocketAddr, connections: usize, length: Duration, reports: bool) -> Run {
