@@ -122,6 +122,15 @@ pub async fn run(
         "Store open and migrated."
     );
     let keys = Arc::new(identity_keys(&settings, &*store).await?);
+    // After the identity upgrade above, which may rewrite deduplication keys.
+    tokio::spawn({
+        let store = store.clone();
+        async move {
+            if let Err(e) = store.warm_up().await {
+                tracing::warn!(error = %e, "Could not ready the store for intake; the first report will.");
+            }
+        }
+    });
     let metrics = Arc::new(Metrics::default());
     let directory = Arc::new(catalog.directory.clone());
     let calendar = crate::calendar::Calendar::load(&settings.calendar.holidays)

@@ -448,6 +448,10 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     async fn migrate(&self) -> Result<()>;
     async fn ping(&self) -> Result<()>;
+    /// Readies what the intake needs before the first report arrives (SQLite:
+    /// reads the deduplication keys into memory). The daemon runs it in the
+    /// background at start; without it the first batch does the same work.
+    async fn warm_up(&self) -> Result<()>;
     async fn close(&self);
     /// The tracking-ID permutation key, created on first use.
     async fn tracking_key(&self) -> Result<Vec<u8>>;

@@ -36,6 +36,11 @@ impl PgStore {
         &MIGRATOR
     }
 
+    /// Nothing to ready: deduplication is the unique index.
+    async fn warm_up_here(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Commits an intake batch. Several daemons may share the database, so
     /// the unique index on (channel, dedupe_key) decides who claims a key:
     /// claimed first, in the same transaction as the reports.

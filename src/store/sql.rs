@@ -68,6 +68,10 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            async fn warm_up(&self) -> $crate::store::Result<()> {
+                self.warm_up_here().await
+            }
+
             async fn close(&self) {
                 self.pool.close().await;
             }

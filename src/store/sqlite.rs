@@ -63,18 +63,33 @@ impl SqliteStore {
         &MIGRATOR
     }
 
+    /// The key directory, read from the store the first time (outside the
+    /// write lock: everything committed so far).
+    async fn key_directory(&self) -> Result<tokio::sync::MutexGuard<'_, KeyDir>> {
+        let mut dir = self.keydir.lock().await;
+        if !dir.loaded {
+            let started = std::time::Instant::now();
+            let mut conn = self.pool.acquire().await?;
+            catch_up(&mut conn, &mut dir).await?;
+            dir.loaded = true;
+            tracing::info!(
+                keys = dir.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "Read the deduplication keys into memory."
+            );
+        }
+        Ok(dir)
+    }
+
+    async fn warm_up_here(&self) -> Result<()> {
+        self.key_directory().await.map(drop)
+    }
+
     /// Commits an intake batch, deduplicating through the key directory
     /// (`keydir`): `message_keys` is appended to in insertion order, and which
     /// report holds a key is looked up in memory, confirmed against the table.
     async fn commit_intake_here(&self, batch: &[&NewReport]) -> Result<Vec<IntakeOutcome>> {
-        let mut dir = self.keydir.lock().await;
-        if !dir.loaded {
-            // Everything committed so far, read outside the write lock.
-            let mut conn = self.pool.acquire().await?;
-            catch_up(&mut conn, &mut dir).await?;
-            dir.loaded = true;
-            tracing::debug!(keys = dir.len(), "Loaded the deduplication keys.");
-        }
+        let mut dir = self.key_directory().await?;
         // The write lock first, so that nobody appends keys between the
         // catch-up (normally nothing: only another process appends) and this
         // batch's own.
