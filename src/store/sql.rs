@@ -1,6 +1,9 @@
 //! The SQL both backends share. SQLite and PostgreSQL accept the same
 //! statements here (`$n` placeholders, `ON CONFLICT`, `RETURNING`); where they
-//! differ the backend passes the difference in (`$skip_locked`). The macro
+//! differ the backend passes the difference in (`$skip_locked`), or, where the
+//! difference is a whole design, provides the method itself (`commit_intake_here`:
+//! SQLite deduplicates through an in-memory key directory, PostgreSQL through a
+//! unique index; `warm_up_here`). The macro
 //! expands to one `impl Store` per backend, so each is an ordinary, separately
 //! compiled implementation of the trait.
 
