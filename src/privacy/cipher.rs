@@ -8,7 +8,6 @@
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use hmac::Mac;
 
 use super::keys::Keyring;
 
@@ -194,6 +193,7 @@ pub fn blind_index(_keys: &Keyring, domain: &str, value: &str) -> Vec<u8> {
 /// HMAC, so equal values match without the value being stored.
 #[cfg(not(feature = "bench-unprotected-identity"))]
 pub fn blind_index(keys: &Keyring, domain: &str, value: &str) -> Vec<u8> {
+    use hmac::Mac;
     let mut mac = keys.index_mac();
     mac.update(domain.as_bytes());
     mac.update(&[0]);
