@@ -3,10 +3,11 @@
 -- cost the single SQLite writer 27% of its ingest throughput. On SQLite the
 -- lookup now lives in the daemon's memory (src/store/keydir.rs), and this
 -- table is appended to in insertion order: `id` is the order the directory
--- catches up by (an INTEGER PRIMARY KEY keeps it through VACUUM). PostgreSQL
--- keeps its unique index: several daemons share that database.
+-- catches up by (AUTOINCREMENT: never reused, kept through VACUUM; every intake
+-- commit writes the sqlite_sequence page already, for events). PostgreSQL keeps
+-- its unique index: several daemons share that database.
 CREATE TABLE message_keys_v2 (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     channel      TEXT NOT NULL,
     dedupe_key   BLOB NOT NULL,
     fingerprint  BLOB,

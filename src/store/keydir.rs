@@ -15,7 +15,7 @@
 //! the rows appended since the map last saw the table (normally none), so no
 //! key committed by anyone is missed; a hash hit is confirmed against the
 //! stored key before a message is called a repeat. Rows are only ever
-//! appended; the one rewrite of keys (sealing a store written before identity
+//! appended, under ids never reused (AUTOINCREMENT); the one rewrite of keys (sealing a store written before identity
 //! protection) runs at start, before the daemon takes reports.
 
 use std::collections::HashMap;
