@@ -47,25 +47,16 @@ impl PgStore {
     async fn commit_intake_here(&self, batch: &[&NewReport]) -> Result<Vec<IntakeOutcome>> {
         let (candidates, first) = first_of_each(batch);
         let mut tx = self.pool.begin().await?;
+        let keyed: Vec<&NewReport> = candidates.iter().map(|&i| batch[i]).collect();
         let mut claimed: HashSet<i64> = HashSet::new();
-        for chunk in candidates.chunks(500) {
-            let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-                "INSERT INTO message_keys (channel, dedupe_key, fingerprint, report_id) ",
-            );
-            q.push_values(chunk, |mut b, &i| {
-                let r = batch[i];
-                b.push_bind(&r.channel)
-                    .push_bind(&r.dedupe_key)
-                    .push_bind(&r.fingerprint)
-                    .push_bind(r.id);
-            });
+        for chunk in keyed.chunks(500) {
+            let mut q = message_keys_insert(chunk);
             q.push(" ON CONFLICT (channel, dedupe_key) DO NOTHING RETURNING report_id");
             let ids: Vec<i64> = q.build_query_scalar().fetch_all(&mut *tx).await?;
             claimed.extend(ids);
         }
-        let new: Vec<&NewReport> = candidates
-            .iter()
-            .map(|&i| batch[i])
+        let new: Vec<&NewReport> = keyed
+            .into_iter()
             .filter(|r| claimed.contains(&r.id))
             .collect();
         insert_reports(&mut tx, &new).await?;

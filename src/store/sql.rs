@@ -1045,6 +1045,23 @@ macro_rules! impl_sql_store {
             .await?)
         }
 
+        /// `INSERT INTO message_keys` with the reports' keys as its rows; the
+        /// backend adds how conflicts and results are handled.
+        fn message_keys_insert<'a>(
+            reports: &'a [&'a $crate::store::NewReport],
+        ) -> sqlx::QueryBuilder<'a, $DB> {
+            let mut q = sqlx::QueryBuilder::<$DB>::new(
+                "INSERT INTO message_keys (channel, dedupe_key, fingerprint, report_id) ",
+            );
+            q.push_values(reports, |mut b, r| {
+                b.push_bind(&r.channel)
+                    .push_bind(&r.dedupe_key)
+                    .push_bind(&r.fingerprint)
+                    .push_bind(r.id);
+            });
+            q
+        }
+
         /// Inserts the new reports of a batch with one multi-row statement per table.
         async fn insert_reports(
             tx: &mut sqlx::Transaction<'_, $DB>,

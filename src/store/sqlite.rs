@@ -124,15 +124,7 @@ impl SqliteStore {
             .collect();
         let mut filed = Vec::with_capacity(new.len());
         for chunk in new.chunks(500) {
-            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO message_keys (channel, dedupe_key, fingerprint, report_id) ",
-            );
-            q.push_values(chunk, |mut b, r| {
-                b.push_bind(&r.channel)
-                    .push_bind(&r.dedupe_key)
-                    .push_bind(&r.fingerprint)
-                    .push_bind(r.id);
-            });
+            let mut q = message_keys_insert(chunk);
             q.push(" RETURNING id, report_id");
             let ids: Vec<(i64, i64)> = q.build_query_as().fetch_all(&mut *tx).await?;
             filed.extend(ids);
