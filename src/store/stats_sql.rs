@@ -160,17 +160,17 @@ macro_rules! impl_stats_sql {
                 buckets: &[String],
                 scope: $crate::stats::Scope<'_>,
             ) -> $crate::store::Result<Vec<$crate::stats::CountsRow>> {
-                let mut out = Vec::new();
-                for chunk in buckets.chunks($crate::store::stats_sql::MAX_PARAMS) {
-                    let mut q = sqlx::QueryBuilder::<$DB>::new(concat!(
+                stats_counts_in(
+                    &self.pool,
+                    concat!(
                         "SELECT bucket, dim, code, received, forwarded, closed, rejected, archived, overdue, ",
                         "deadlines, on_time, first_response_wd, close_wd FROM stats_counts WHERE "
-                    ));
-                    stats_scope_where(&mut q, chunk, scope);
-                    let rows: Vec<StatsRow> = q.build_query_as().fetch_all(&self.pool).await?;
-                    out.extend(rows.into_iter().map(stats_counts_row));
-                }
-                Ok(out)
+                    ),
+                    "",
+                    buckets,
+                    scope,
+                )
+                .await
             }
 
             async fn stats_sums(
@@ -178,21 +178,20 @@ macro_rules! impl_stats_sql {
                 buckets: &[String],
                 scope: $crate::stats::Scope<'_>,
             ) -> $crate::store::Result<Vec<$crate::stats::CountsRow>> {
-                let mut out = Vec::new();
-                for chunk in buckets.chunks($crate::store::stats_sql::MAX_PARAMS) {
-                    let mut q = sqlx::QueryBuilder::<$DB>::new(concat!(
+                stats_counts_in(
+                    &self.pool,
+                    concat!(
                         "SELECT '' AS bucket, dim, code, CAST(SUM(received) AS BIGINT), ",
                         "CAST(SUM(forwarded) AS BIGINT), CAST(SUM(closed) AS BIGINT), CAST(SUM(rejected) AS BIGINT), ",
                         "CAST(SUM(archived) AS BIGINT), CAST(SUM(overdue) AS BIGINT), CAST(SUM(deadlines) AS BIGINT), ",
                         "CAST(SUM(on_time) AS BIGINT), COALESCE(string_agg(NULLIF(first_response_wd, ''), ','), ''), ",
                         "COALESCE(string_agg(NULLIF(close_wd, ''), ','), '') FROM stats_counts WHERE "
-                    ));
-                    stats_scope_where(&mut q, chunk, scope);
-                    q.push(" GROUP BY dim, code");
-                    let rows: Vec<StatsRow> = q.build_query_as().fetch_all(&self.pool).await?;
-                    out.extend(rows.into_iter().map(stats_counts_row));
-                }
-                Ok(out)
+                    ),
+                    " GROUP BY dim, code",
+                    buckets,
+                    scope,
+                )
+                .await
             }
 
             async fn stats_balance(
@@ -326,6 +325,26 @@ macro_rules! impl_stats_sql {
             (bucket, dim, code, a, b, c, d, e, f, g, h, first_response_wd, close_wd): StatsRow,
         ) -> $crate::stats::CountsRow {
             $crate::stats::CountsRow { bucket, dim, code, n: [a, b, c, d, e, f, g, h], first_response_wd, close_wd }
+        }
+
+        /// Rows of `stats_counts` in `buckets` and `scope`: `select` (up to its
+        /// `WHERE`), the condition, then `tail`; one query per chunk of buckets.
+        async fn stats_counts_in(
+            pool: &sqlx::Pool<$DB>,
+            select: &'static str,
+            tail: &'static str,
+            buckets: &[String],
+            scope: $crate::stats::Scope<'_>,
+        ) -> $crate::store::Result<Vec<$crate::stats::CountsRow>> {
+            let mut out = Vec::new();
+            for chunk in buckets.chunks($crate::store::stats_sql::MAX_PARAMS) {
+                let mut q = sqlx::QueryBuilder::<$DB>::new(select);
+                stats_scope_where(&mut q, chunk, scope);
+                q.push(tail);
+                let rows: Vec<StatsRow> = q.build_query_as().fetch_all(pool).await?;
+                out.extend(rows.into_iter().map(stats_counts_row));
+            }
+            Ok(out)
         }
 
         /// `bucket IN (…) AND <scope>`: both databases walk the primary key
