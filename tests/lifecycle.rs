@@ -69,6 +69,18 @@ fn rig() -> (Rig, Clock) {
     (rig, clock)
 }
 
+/// Waits until the citizen has been sent more than `before` SMS and returns
+/// the newest one.
+fn next_sms(rig: &Rig, d: &Daemon, before: usize, what: &str) -> String {
+    wait_for(
+        what,
+        Duration::from_secs(30),
+        || rig.sent_to(CITIZEN).len() > before,
+        || d.logs(),
+    );
+    rig.sent_to(CITIZEN).pop().unwrap()
+}
+
 fn state_of(d: &Daemon, id: &str) -> String {
     report_show(d, id)["state"].as_str().unwrap().to_string()
 }
@@ -137,13 +149,7 @@ fn verified_answered_objected_answered_again_closed_after_ten_working_days() {
         json!({"agencies": [AGENCY], "weight": "ringan"}),
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    wait_for(
-        "the forwarded SMS",
-        Duration::from_secs(30),
-        || rig.sent_to(CITIZEN).len() > before,
-        || d.logs(),
-    );
-    assert!(rig.sent_to(CITIZEN).last().unwrap().contains("diteruskan"));
+    assert!(next_sms(&rig, &d, before, "the forwarded SMS").contains("diteruskan"));
     assert_eq!(report_show(&d, &id)["colour"], "merah");
     // Forwarding twice is a conflict, not a second forward.
     assert_eq!(
@@ -181,17 +187,7 @@ fn verified_answered_objected_answered_again_closed_after_ten_working_days() {
         json!({"text": "Perbaikan dijadwalkan minggu depan oleh Dinas PUPR."}),
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    wait_for(
-        "the response SMS",
-        Duration::from_secs(30),
-        || rig.sent_to(CITIZEN).len() > before,
-        || d.logs(),
-    );
-    assert!(rig
-        .sent_to(CITIZEN)
-        .last()
-        .unwrap()
-        .contains("Perbaikan dijadwalkan"));
+    assert!(next_sms(&rig, &d, before, "the response SMS").contains("Perbaikan dijadwalkan"));
     assert_eq!(state_of(&d, &id), "ditindaklanjuti");
     assert_eq!(report_show(&d, &id)["colour"], "kuning");
 
@@ -243,12 +239,7 @@ fn verified_answered_objected_answered_again_closed_after_ten_working_days() {
         json!({"text": "Sudah diperbaiki pada 2 Januari, mohon dicek."}),
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    wait_for(
-        "the second response SMS",
-        Duration::from_secs(30),
-        || rig.sent_to(CITIZEN).len() > before,
-        || d.logs(),
-    );
+    next_sms(&rig, &d, before, "the second response SMS");
     // Ten working days after 4 January, 5 January (Isra Mikraj) not counted:
     // 6, 7, 8, 11, 12, 13, 14, 15, 18, 19. On the evening of the 18th: still open.
     clock.set("2027-01-18T23:00");
@@ -259,13 +250,7 @@ fn verified_answered_objected_answered_again_closed_after_ten_working_days() {
     clock.set("2027-01-20T00:30");
     wait_state(&d, &id, "selesai");
     assert_eq!(report_show(&d, &id)["colour"], "hijau");
-    wait_for(
-        "the closing SMS",
-        Duration::from_secs(30),
-        || rig.sent_to(CITIZEN).len() > before,
-        || d.logs(),
-    );
-    assert!(rig.sent_to(CITIZEN).last().unwrap().contains("selesai"));
+    assert!(next_sms(&rig, &d, before, "the closing SMS").contains("selesai"));
     let events = report_show(&d, &id)["events"].to_string();
     assert!(events.contains("\"rule\":\"otomatis\""), "{events}");
     // Once: still one closing SMS after more passes of the scheduler.
@@ -421,17 +406,7 @@ fn rejected_with_its_notification() {
         json!({"reason": "bukan_laporan"}),
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    wait_for(
-        "the rejection SMS",
-        Duration::from_secs(30),
-        || rig.sent_to(CITIZEN).len() > before,
-        || d.logs(),
-    );
-    assert!(rig
-        .sent_to(CITIZEN)
-        .last()
-        .unwrap()
-        .contains("tidak dapat diproses"));
+    assert!(next_sms(&rig, &d, before, "the rejection SMS").contains("tidak dapat diproses"));
     assert_eq!(state_of(&d, &id), "tidak_diproses");
     assert_eq!(report_show(&d, &id)["colour"], "abu-abu");
 }
@@ -580,12 +555,7 @@ fn pass_on_closing_rules_and_information_requests() {
             json!({"text": text}),
         );
         assert_eq!(r.status, 200, "{}", r.text());
-        wait_for(
-            "the response SMS",
-            Duration::from_secs(30),
-            || rig.sent_to(CITIZEN).len() > before,
-            || d.logs(),
-        );
+        next_sms(&rig, &d, before, "the response SMS");
     };
     let forward = |id: &str| {
         let before = rig.sent_to(CITIZEN).len();
@@ -597,12 +567,7 @@ fn pass_on_closing_rules_and_information_requests() {
             json!({"agencies": [AGENCY]}),
         );
         assert_eq!(r.status, 200, "{}", r.text());
-        wait_for(
-            "the forwarded SMS",
-            Duration::from_secs(30),
-            || rig.sent_to(CITIZEN).len() > before,
-            || d.logs(),
-        );
+        next_sms(&rig, &d, before, "the forwarded SMS");
     };
 
     // Passed on: Sukabumi's clock starts; Bogor no longer has it open.
@@ -657,12 +622,7 @@ fn pass_on_closing_rules_and_information_requests() {
         call(&d, "POST", &path(&a, "close"), &admin, Value::Null).status,
         200
     );
-    wait_for(
-        "the closing SMS",
-        Duration::from_secs(30),
-        || rig.sent_to(CITIZEN).len() > before,
-        || d.logs(),
-    );
+    next_sms(&rig, &d, before, "the closing SMS");
     assert_eq!(state_of(&d, &a), "selesai");
 
     // Rule 2: TUTUP.
@@ -694,12 +654,7 @@ fn pass_on_closing_rules_and_information_requests() {
         json!({"reason": "keberatan berulang tanpa data baru"}),
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    wait_for(
-        "the closing SMS",
-        Duration::from_secs(30),
-        || rig.sent_to(CITIZEN).len() > before,
-        || d.logs(),
-    );
+    next_sms(&rig, &d, before, "the closing SMS");
     assert!(report_show(&d, &c)["events"]
         .to_string()
         .contains("\"rule\":\"sengketa\""));
@@ -718,17 +673,7 @@ fn pass_on_closing_rules_and_information_requests() {
         .status,
         200
     );
-    wait_for(
-        "the question by SMS",
-        Duration::from_secs(30),
-        || rig.sent_to(CITIZEN).len() > before,
-        || d.logs(),
-    );
-    assert!(rig
-        .sent_to(CITIZEN)
-        .last()
-        .unwrap()
-        .contains("Di kantor mana"));
+    assert!(next_sms(&rig, &d, before, "the question by SMS").contains("Di kantor mana"));
     assert_eq!(state_of(&d, &e), "menunggu_info");
     rig.ask(
         &d,
